@@ -1,0 +1,181 @@
+"""Losses and the GAN objectives, each with its gradient written out.
+
+Criterion objects follow one small API (mean reduction)::
+
+    crit = BCEWithLogitsLoss()
+    loss = crit(pred, target)     # a Python float
+    gpred = crit.backward()       # dL/dpred, pred's shape and dtype
+
+The GAN objectives are functions of D's *logits* a (D(x) = σ(a)), which keeps them finite at any logit:
+log σ(a) = −softplus(−a) and log(1 − σ(a)) = −softplus(a), with softplus(t) = log(1 + eᵗ) = logaddexp(0, t).
+They return the loss as a 0-d array (no device sync) together with the gradients.
+"""
+import math
+
+from npgan import kernels
+from npgan.backend import get_array_module
+from npgan.nn.functional import sigmoid_forward
+
+GENERATOR_LOSSES = ("non-saturating", "minimax")
+
+
+def softplus(x):
+    """log(1 + eˣ), stable for any x."""
+    return get_array_module(x).logaddexp(x, 0.0)
+
+
+def sigmoid(x):
+    return sigmoid_forward(x)[0]
+
+
+# --- the GAN objectives (Goodfellow et al., 2014, eq. 1) --------------------------------------------------
+
+def neg_log_d(logits):
+    """−mean log D = mean softplus(−a);  ∂/∂a = −σ(−a)/m = (σ(a) − 1)/m.
+
+    D's loss on real data, and the non-saturating generator loss on fakes."""
+    rows, g, _ = kernels.bce_logits(logits, 1.0, 1.0 / logits.shape[0])
+    return rows.mean(), g
+
+
+def neg_log_one_minus_d(logits):
+    """−mean log(1 − D) = mean softplus(a);  ∂/∂a = σ(a)/m.  D's loss on fakes."""
+    rows, g, _ = kernels.bce_logits(logits, 0.0, 1.0 / logits.shape[0])
+    return rows.mean(), g
+
+
+def discriminator_loss(real_logits, fake_logits):
+    """D's loss −[mean log D(x) + mean log(1 − D(G(z)))]. Minimising it ascends V(D, G), so −loss is the
+    minibatch estimate of V(D, G). Returns (loss, g_real, g_fake)."""
+    loss_real, g_real = neg_log_d(real_logits)
+    loss_fake, g_fake = neg_log_one_minus_d(fake_logits)
+    return loss_real + loss_fake, g_real, g_fake
+
+
+def discriminator_loss_stacked(logits, m):
+    """discriminator_loss for the logits of [m real rows; m fake rows] from one forward, in one kernel:
+    binary cross-entropy with targets 1 then 0. Returns (loss, g_logits, mean D(x), mean D(G(z)))."""
+    rows, g, prob = kernels.bce_logits(logits, _stacked_targets(logits, m), 1.0 / m)
+    return rows.sum() * (1.0 / m), g, prob[:m].mean(), prob[m:].mean()
+
+
+_TARGETS = {}
+
+
+def _stacked_targets(logits, m):
+    """A cached (2m, 1) column of m ones then m zeros, on the logits' device and in their dtype."""
+    key = (get_array_module(logits).__name__, logits.dtype.str, logits.shape)
+    if key not in _TARGETS:
+        t = get_array_module(logits).zeros(logits.shape, logits.dtype)
+        t[:m] = 1.0
+        _TARGETS[key] = t
+    return _TARGETS[key]
+
+
+def generator_loss(fake_logits, kind="non-saturating"):
+    """G's loss and its gradient with respect to D's logits a on fakes.
+
+    minimax (eq. 1, descend log(1 − D(G(z)))):  loss = −mean softplus(a),  ∂/∂a = −σ(a)/m.
+        When D confidently rejects the fakes (a → −∞) this gradient vanishes: it saturates early in training.
+    non-saturating (the paper's heuristic, ascend log D(G(z))):  loss = mean softplus(−a),
+        ∂/∂a = (σ(a) − 1)/m, which tends to −1/m exactly where the minimax gradient vanishes.
+    """
+    if kind == "non-saturating":
+        return neg_log_d(fake_logits)
+    if kind == "minimax":
+        loss, g = neg_log_one_minus_d(fake_logits)
+        g *= -1.0
+        return -loss, g
+    raise ValueError(f"unknown generator loss {kind!r}: choose one of {', '.join(GENERATOR_LOSSES)}")
+
+
+# --- criterion objects --------------------------------------------------------------------------------------
+
+class _Criterion:
+    def __call__(self, pred, target):
+        if hasattr(target, "shape") and target.shape != pred.shape:
+            raise ValueError(f"{type(self).__name__}: target shape {tuple(target.shape)} does not match "
+                             f"prediction shape {tuple(pred.shape)}")
+        loss, self._grad = self._compute(pred, target)
+        value = float(loss)
+        if not math.isfinite(value):
+            xp = get_array_module(pred)
+            bad = int((~xp.isfinite(pred)).sum())
+            raise FloatingPointError(f"{type(self).__name__}: the loss is {value}; {bad} of {pred.size} "
+                                     f"prediction values are not finite")
+        return value
+
+    def backward(self):
+        """dL/dpred for the last call."""
+        if self._grad is None:
+            raise RuntimeError(f"{type(self).__name__}.backward() called before the loss was computed")
+        grad, self._grad = self._grad, None
+        return grad
+
+    _grad = None
+
+
+class BCEWithLogitsLoss(_Criterion):
+    """mean[softplus(z) − t z] = −mean[t log σ(z) + (1 − t) log(1 − σ(z))];  gz = (σ(z) − t)/n."""
+
+    def _compute(self, z, t):
+        rows, grad, _ = kernels.bce_logits(z, t, 1.0 / z.size)
+        return rows.mean(), grad
+
+
+class BCELoss(_Criterion):
+    """−mean[t log p + (1 − t) log(1 − p)] on probabilities, p clipped to [eps, 1 − eps] so the log is
+    finite;  gp = (p − t) / (p (1 − p)) / n."""
+
+    def __init__(self, eps=1e-6):
+        self.eps = eps
+
+    def _compute(self, p, t):
+        xp = get_array_module(p)
+        p = xp.clip(p, self.eps, 1.0 - self.eps)
+        loss = -(t * xp.log(p) + (1.0 - t) * xp.log1p(-p)).mean()
+        grad = (p - t) / (p * (1.0 - p))
+        grad *= 1.0 / p.size
+        return loss, grad
+
+
+class MSELoss(_Criterion):
+    """mean (p − t)²;  gp = 2 (p − t)/n."""
+
+    def _compute(self, p, t):
+        diff = p - t
+        return (diff * diff).mean(), diff * (2.0 / p.size)
+
+
+class CrossEntropyLoss(_Criterion):
+    """Softmax cross-entropy for classifiers: logits (N, C), integer labels (N,).
+
+    loss = −mean_n log softmax(z_n)[y_n];  gz = (softmax(z) − onehot(y))/N.
+    """
+
+    def __call__(self, logits, labels):
+        if logits.ndim != 2 or labels.shape != (logits.shape[0],):
+            raise ValueError(f"CrossEntropyLoss: expected logits (N, C) and labels (N,), got "
+                             f"{tuple(logits.shape)} and {tuple(labels.shape)}")
+        return super().__call__(logits, _Labels(labels))
+
+    def _compute(self, z, labels):
+        xp = get_array_module(z)
+        y = labels.array
+        n = z.shape[0]
+        shifted = z - z.max(axis=1, keepdims=True)
+        log_norm = xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        log_probs = shifted - log_norm
+        rows = xp.arange(n)
+        loss = -log_probs[rows, y].mean()
+        grad = xp.exp(log_probs)
+        grad[rows, y] -= 1.0
+        grad *= 1.0 / n
+        return loss, grad
+
+
+class _Labels:
+    """Wraps integer labels so the shape check of _Criterion (target shaped like pred) does not apply."""
+
+    def __init__(self, array):
+        self.array = array

@@ -1,0 +1,317 @@
+"""Parameter, Module and Sequential: the bookkeeping around the layers' forward/backward pairs.
+
+A module's life in one training step::
+
+    y = module(x)              # forward: computes y, keeps what backward needs (its cache)
+    gx = module.backward(gy)   # returns dL/dx and ADDS dL/dparam into each parameter's .grad
+
+There is no autograd tape: each layer hand-writes its backward, and Sequential runs them in reverse.
+"""
+import contextlib
+from collections import OrderedDict
+
+import numpy as np
+
+from npgan import backend as B
+
+_grad_enabled = True
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Forward passes inside this block keep no cache, so they cannot be backpropagated and do not
+    disturb a cache kept for a pending backward (use it for evaluation and logging)."""
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, False
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def is_grad_enabled():
+    return _grad_enabled
+
+
+class ForwardBackwardMismatch(RuntimeError):
+    """backward was called without exactly one matching forward."""
+
+
+class Parameter:
+    """A trainable array: `data`, its gradient `grad` (None until a backward adds one), `requires_grad`."""
+
+    def __init__(self, data, requires_grad=True):
+        self.data = data
+        self.grad = None
+        self.requires_grad = requires_grad
+
+    def accumulate(self, g):
+        """grad += g. The first gradient after zero_grad() is taken as is: no zero-fill, no copy."""
+        if self.grad is None:
+            self.grad = g
+        else:
+            self.grad += g
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    def __repr__(self):
+        frozen = "" if self.requires_grad else ", requires_grad=False"
+        return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype}, backend={B.backend_of(self.data)}{frozen})"
+
+
+class Module:
+    """Base class: holds parameters, buffers (state that is saved but not trained) and sub-modules in
+    insertion order, so `named_parameters()` and `state_dict()` are the same on every run."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        self.training = True
+        self._cache = None
+        self._forwards_pending = 0
+
+    def __setattr__(self, name, value):
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def register_buffer(self, name, array):
+        """A non-trainable array that belongs to the state (BatchNorm's running statistics)."""
+        self._buffers[name] = array
+        object.__setattr__(self, name, array)
+
+    def _set_buffer(self, name, array):
+        self._buffers[name] = array
+        object.__setattr__(self, name, array)
+
+    # --- forward / backward ----------------------------------------------------------------------------
+
+    def __call__(self, x):
+        return self.forward(x)
+
+    def forward(self, x):
+        raise NotImplementedError
+
+    def backward(self, gy, need_input_grad=True):
+        raise NotImplementedError
+
+    def _save_for_backward(self, *cache):
+        """Keep what backward needs. Under no_grad() nothing is kept and a pending cache survives."""
+        if not _grad_enabled:
+            return
+        self._cache = cache
+        self._forwards_pending += 1
+
+    def _saved_for_backward(self):
+        """The cache of the one forward this backward belongs to; released after use.
+
+        A module called twice before one backward (D on real, then D on fake) would otherwise silently
+        backpropagate through the last call only: that is an error here, with the ways out.
+        """
+        if self._forwards_pending != 1:
+            count, self._forwards_pending = self._forwards_pending, 0
+            if count == 0:
+                raise ForwardBackwardMismatch(
+                    f"{self!r}: backward called without a forward to match (or the forward ran under "
+                    f"no_grad(), or backward was already called for it)")
+            self._cache = None
+            raise ForwardBackwardMismatch(
+                f"{self!r}: forward was called {count} times since the last backward, so its cache only "
+                f"holds the last call. Concatenate the batches into one forward, call backward after each "
+                f"forward, or run the extra forwards under npgan.nn.no_grad()")
+        cache, self._cache, self._forwards_pending = self._cache, None, 0
+        return cache
+
+    # --- parameters, buffers, sub-modules --------------------------------------------------------------
+
+    def named_modules(self, prefix=""):
+        yield prefix, self
+        for name, module in self._modules.items():
+            yield from module.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        return [module for _, module in self.named_modules()]
+
+    def children(self):
+        return list(self._modules.values())
+
+    def named_parameters(self, prefix=""):
+        for module_name, module in self.named_modules(prefix):
+            for name, param in module._parameters.items():
+                yield (f"{module_name}.{name}" if module_name else name), param
+
+    def parameters(self):
+        return [param for _, param in self.named_parameters()]
+
+    def named_buffers(self):
+        for module_name, module in self.named_modules():
+            for name, array in module._buffers.items():
+                yield (f"{module_name}.{name}" if module_name else name), module, name, array
+
+    def _release_caches(self):
+        """Forget every pending forward cache in this module and its sub-modules."""
+        for module in self.modules():
+            module._cache, module._forwards_pending = None, 0
+
+    def apply(self, fn):
+        for module in self.modules():
+            fn(module)
+        return self
+
+    def zero_grad(self):
+        """Forget accumulated gradients (set to None: the next backward writes them without a memset)."""
+        for param in self.parameters():
+            param.grad = None
+
+    def requires_grad_(self, requires_grad=True):
+        """Freeze (False) or unfreeze parameters: frozen weights get no weight-gradient GEMM at all."""
+        for param in self.parameters():
+            param.requires_grad = requires_grad
+        return self
+
+    def train(self, mode=True):
+        for module in self.modules():
+            module.training = mode
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    # --- where the arrays live ---------------------------------------------------------------------------
+
+    def to(self, backend=None, dtype=None):
+        """Move parameters AND buffers to `backend` ("numpy"/"cupy"/"strict") and/or cast to `dtype`.
+
+        Gradients and caches are dropped: they belong to the old arrays.
+        """
+        def move(array):
+            if backend is not None:
+                array = B.to_device(array, backend)
+            if dtype is not None and array.dtype != np.dtype(dtype):
+                array = array.astype(dtype)
+            return array
+
+        for module in self.modules():
+            for param in module._parameters.values():
+                param.data, param.grad = move(param.data), None
+            for name, array in list(module._buffers.items()):
+                module._set_buffer(name, move(array))
+            module._cache, module._forwards_pending = None, 0
+        return self
+
+    def double(self):
+        return self.to(dtype=np.float64)  # float64: deliberate (gradient checks)
+
+    def float(self):
+        return self.to(dtype=np.float32)
+
+    @property
+    def xp(self):
+        """The array module of this module's parameters (numpy when it has none)."""
+        params = self.parameters()
+        return B.get_array_module(params[0].data) if params else np
+
+    # --- state ---------------------------------------------------------------------------------------------
+
+    def state_dict(self):
+        """Host copies of every parameter and buffer, keyed "0.weight", "1.running_mean", ..."""
+        state = OrderedDict()
+        for name, param in self.named_parameters():
+            state[name] = np.array(B.to_cpu(param.data), copy=True)
+        for name, _, _, array in self.named_buffers():
+            state[name] = np.array(B.to_cpu(array), copy=True)
+        return state
+
+    def load_state_dict(self, state):
+        """Copy `state` into this module's arrays (on their device, in their dtype).
+
+        Fails without changing anything when keys or shapes do not match, listing every difference.
+        """
+        own = OrderedDict((name, param.data) for name, param in self.named_parameters())
+        own.update((name, array) for name, _, _, array in self.named_buffers())
+        missing = [name for name in own if name not in state]
+        unexpected = [name for name in state if name not in own]
+        mismatched = [f"{name}: expected {tuple(own[name].shape)}, got {tuple(np.shape(state[name]))}"
+                      for name in own if name in state and tuple(own[name].shape) != tuple(np.shape(state[name]))]
+        if missing or unexpected or mismatched:
+            raise StateDictMismatch(type(self).__name__, missing, unexpected, mismatched)
+        for name, param in self.named_parameters():
+            param.data[...] = B.to_device(np.asarray(state[name], dtype=param.data.dtype), B.backend_of(param.data))
+        for name, module, key, array in self.named_buffers():
+            array[...] = B.to_device(np.asarray(state[name], dtype=array.dtype), B.backend_of(array))
+
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        if not self._modules:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"  ({name}): {module!r}".replace("\n", "\n  ") for name, module in self._modules.items()]
+        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
+
+
+class StateDictMismatch(ValueError):
+    """load_state_dict (or a checkpoint) was given the state of a different architecture."""
+
+    def __init__(self, owner, missing, unexpected, mismatched):
+        self.missing, self.unexpected, self.mismatched = missing, unexpected, mismatched
+        parts = [f"state does not match {owner}:"]
+        if missing:
+            parts.append(f"missing keys: {', '.join(missing)}")
+        if unexpected:
+            parts.append(f"unexpected keys: {', '.join(unexpected)}")
+        if mismatched:
+            parts.append(f"shape mismatches: {'; '.join(mismatched)}")
+        super().__init__("\n  ".join(parts))
+
+
+class Sequential(Module):
+    """Layers applied in order; backward runs their backwards in reverse.
+
+    `backward(gy, need_input_grad=False)` is what a network's first layer wants when its input is data:
+    no gradient is computed for the input, and layers before the first trainable one are skipped entirely.
+    """
+
+    def __init__(self, *layers):
+        super().__init__()
+        for index, layer in enumerate(layers):
+            setattr(self, str(index), layer)
+
+    def __getitem__(self, index):
+        return list(self._modules.values())[index]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def forward(self, x):
+        for layer in self._modules.values():
+            x = layer(x)
+        return x
+
+    def backward(self, gy, need_input_grad=True):
+        layers = list(self._modules.values())
+        first = 0
+        if not need_input_grad:  # nothing below the first trainable layer needs a gradient
+            first = next((i for i, layer in enumerate(layers) if any(p.requires_grad for p in layer.parameters())),
+                         len(layers))
+            for layer in layers[:first]:  # release their caches (and their sub-modules') unused
+                layer._release_caches()
+        try:
+            for index in range(len(layers) - 1, first - 1, -1):
+                gy = layers[index].backward(gy, need_input_grad=need_input_grad or index > first)
+        except ForwardBackwardMismatch:  # leave no layer with a stale count, so the remedy works at once
+            self._release_caches()
+            raise
+        return gy if need_input_grad else None

@@ -1,0 +1,56 @@
+"""Shared test set-up: hypothesis profiles, seeding, and the backend fixture every test body runs on."""
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+from npgan import backend as B
+
+# CI must never flake: derandomised examples, no deadline (a 2-core runner is slow and noisy).
+settings.register_profile(
+    "ci", derandomize=True, deadline=None, max_examples=25, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("dev", deadline=None, max_examples=50)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def _backend_params():
+    params = [pytest.param("numpy", id="numpy")]
+    params.append(pytest.param("strict", id="strict"))
+    params.append(pytest.param("cupy", id="cupy", marks=[
+        pytest.mark.gpu,
+        pytest.mark.skipif(not B.gpu_available(), reason="CuPy backend: CuPy not importable or no GPU visible"),
+    ]))
+    return params
+
+
+@pytest.fixture(params=_backend_params())
+def backend(request):
+    """Each test body that takes `backend` runs on numpy, strict (device rules on the CPU) and cupy."""
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def _seed_everything():
+    """Every test starts from the same seed, so a failure reproduces."""
+    B.manual_seed(1234)
+    yield
+
+
+@pytest.fixture
+def host_rng():
+    return np.random.default_rng(20141208)
+
+
+SHARED_MNIST = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "mnist")
+
+
+@pytest.fixture
+def real_mnist_dir():
+    """The real MNIST files, when present beside the project (development and CI only)."""
+    path = os.environ.get("NPGAN_DATA_DIR") or SHARED_MNIST
+    if not os.path.exists(os.path.join(path, "train-images-idx3-ubyte.gz")):
+        pytest.skip("real MNIST files not found (set NPGAN_DATA_DIR)")
+    return path
