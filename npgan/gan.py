@@ -86,7 +86,7 @@ class GANTrainer:
 
     def iteration(self, real_batches):
         """One training iteration: k discriminator steps (each pulls a fresh real minibatch), then one
-        generator step. `real_batches` is an iterator of (m, 784) device arrays."""
+        generator step. `real_batches` is an iterator of (m, data_dim) device arrays (784 for MNIST)."""
         if self.update == "simultaneous":
             record = self._simultaneous_step(next(real_batches))
         else:
