@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -24,6 +25,7 @@ from npgan import backend as B
 from npgan import models, optim, viz
 from npgan.checkpoint import load_checkpoint, save_checkpoint
 from npgan.data import Batches, load_mnist
+from npgan.data.mnist import OfflineSubsetWarning
 from npgan.gan import NOISE_PRIORS, RECORD_FIELDS, UPDATE_ORDERS, GANTrainer, NonFiniteLossError, sample_noise
 from npgan.nn.losses import GENERATOR_LOSSES
 
@@ -126,15 +128,33 @@ def progress_bar(total, disable, initial=0, desc=""):
     return tqdm(total=total, initial=initial, disable=disable, desc=desc, dynamic_ncols=True, leave=False)
 
 
+FULL_MNIST_TRAIN = 60000
+
+
+def load_training_images(data_dir, recipe):
+    """The recipe's training images. On the offline 5,000-digit subset (4,000 for training) an epoch goes
+    over them repeatedly, as many times as makes one epoch of full MNIST, so that the preset's epochs
+    still mean as many updates as on the full set: 8 epochs of 15 updates would only draw blobs."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        images, _ = load_mnist("train", data_dir=data_dir)
+    for warning in caught:  # shown once, as load_mnist would have
+        warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+    if any(issubclass(w.category, OfflineSubsetWarning) for w in caught):
+        passes = max(1, round((recipe.train_images or FULL_MNIST_TRAIN) / len(images)))
+        print(f"offline subset: {len(images)} training digits, each epoch goes over them {passes} times "
+              f"(as many updates per epoch as full MNIST)")
+        return np.concatenate([images] * passes)
+    return images[:recipe.train_images] if recipe.train_images else images
+
+
 def train(args):
     backend = B.resolve_backend(args.backend)
     recipe = recipe_from_args(args)
     os.makedirs(args.out, exist_ok=True)
     npgan.manual_seed(args.seed)
 
-    images, _ = load_mnist("train", data_dir=args.data_dir)
-    if recipe.train_images:
-        images = images[:recipe.train_images]
+    images = load_training_images(args.data_dir, recipe)
     trainer, ramps = build_run(recipe, images, backend)
     loader = Batches(images, batch_size=recipe.batch_size, backend=backend)
     iterations_per_epoch = len(loader) // (1 if recipe.update == "simultaneous" else recipe.k)

@@ -142,3 +142,31 @@ def test_cli_help_and_unavailable_backend(example, capsys, monkeypatch, tmp_path
     monkeypatch.setattr(B, "_gpu_problem", lambda: "CuPy could not be imported (test)")
     with pytest.raises(SystemExit, match="NumPy is npgan's default backend"):
         example.main(["--backend", "cupy", "--data-dir", data_dir, "--out", str(tmp_path / "x")])
+
+
+def test_the_offline_subset_keeps_the_presets_updates_per_epoch(example, tmp_path, monkeypatch, capsys):
+    """With no MNIST, no network and only the 5,000-digit fallback (4,000 for training), an epoch goes over
+    the subset as often as makes one epoch of full MNIST, and says so; full data is used as it is."""
+    from npgan import models
+    from npgan.data import mnist
+    from test_data import write_mnist_5k
+    monkeypatch.delenv(mnist.DATA_DIR_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv(mnist.SUBSET_ENV, str(tmp_path / "mnist_5k.csv.gz"))
+    write_mnist_5k(tmp_path / "mnist_5k.csv.gz", per_digit=5)  # 50 digits: 40 train, 10 test
+
+    def no_network(url, dest):
+        raise OSError("no network in tests")
+
+    monkeypatch.setattr(mnist, "urllib_fetch", no_network)
+    with pytest.warns(mnist.OfflineSubsetWarning, match="5,000-image"):
+        images = example.load_training_images(None, models.recipe("slides"))
+    assert images.shape == (40 * 1500, 784) and images.dtype == np.float32
+    assert "each epoch goes over them 1500 times" in capsys.readouterr().out
+    with pytest.warns(mnist.OfflineSubsetWarning):
+        assert len(example.load_training_images(None, models.recipe("paper"))) == 40 * 1250
+
+    full = tmp_path / "full"
+    full.mkdir()
+    write_split(full, "train", 96)
+    assert len(example.load_training_images(str(full), models.recipe("slides"))) == 96

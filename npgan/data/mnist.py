@@ -54,6 +54,10 @@ class MnistFormatError(ValueError):
     """A file is not a valid IDX (or mnist_5k CSV) file; the message names the file and the problem."""
 
 
+class OfflineSubsetWarning(UserWarning):
+    """Full MNIST was not found, so the offline 5,000-digit subset is used (callers may adapt to its size)."""
+
+
 class MnistNotFoundError(FileNotFoundError):
     """No source of MNIST worked; the message says how to provide the data."""
 
@@ -301,7 +305,7 @@ def load_mnist(split="train", data_dir=None, *, download=True, cache_dir=None, f
             f"{'the last fifth' if split == 'test' else 'all but the last fifth'} of each digit's rows). "
             f"For the full 60,000 + 10,000 digits, allow network access (they are cached in {cache_dir}), "
             f"or download the four MNIST files and pass --data-dir DIR or set {DATA_DIR_ENV}=DIR.",
-            UserWarning, stacklevel=2)
+            OfflineSubsetWarning, stacklevel=2)
         return _to_float(images[keep], labels[keep])
 
     tried = "".join(f"\n  {url}: {why}" for url, why in attempts)
