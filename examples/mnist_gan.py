@@ -46,6 +46,9 @@ def parse_args(argv=None):
     p.add_argument("--noise", choices=NOISE_PRIORS, help="noise prior p_g(z) (preset)")
     p.add_argument("--optimizer", choices=("sgd", "adam"), help="optimizer for both nets (preset)")
     p.add_argument("--lr", type=float, help="learning rate (preset)")
+    p.add_argument("--lr-decay", type=float, help="divide the learning rate by this after every update "
+                                                   "(preset; 1 keeps it constant)")
+    p.add_argument("--min-lr", type=float, help="floor of the decayed learning rate (preset)")
     p.add_argument("--momentum", type=float, help="SGD momentum (preset)")
     p.add_argument("--betas", type=float, nargs=2, metavar=("BETA1", "BETA2"), help="Adam betas (preset)")
     p.add_argument("--z-dim", type=int, help="noise dimension (preset: slides 64)")
@@ -79,6 +82,7 @@ def make_optimizer(recipe, params):
 def recipe_from_args(args):
     return models.recipe(args.arch, epochs=args.epochs, batch_size=args.batch_size, k=args.k, loss=args.loss,
                          update=args.update, noise=args.noise, optimizer=args.optimizer, lr=args.lr,
+                         lr_decay=args.lr_decay, min_lr=args.min_lr,
                          momentum=args.momentum, betas=tuple(args.betas) if args.betas else None,
                          z_dim=args.z_dim, hidden=args.hidden, train_images=args.train_images)
 
