@@ -243,7 +243,7 @@ def test_default_classifier_path_follows_the_environment(monkeypatch, tmp_path):
 def tiny_run(tmp_path_factory):
     """Fake MNIST files, a 2-epoch slides GAN with a checkpoint each epoch, and a small classifier."""
     root = tmp_path_factory.mktemp("evaluate")
-    write_split(root, "train", 240)
+    write_split(root, "train", 320)  # more than the slides preset's batch of 256
     write_split(root, "test", 60)
     gan = load_script("examples", "mnist_gan")
     out = str(root / "run")
