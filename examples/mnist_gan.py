@@ -142,8 +142,8 @@ def load_training_images(data_dir, recipe):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         images, _ = load_mnist("train", data_dir=data_dir)
-    for warning in caught:  # shown once, as load_mnist would have
-        warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+    for warning in caught:  # re-issued through the filters, so -W ignore / -W error still apply
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     if any(issubclass(w.category, OfflineSubsetWarning) for w in caught):
         passes = max(1, round((recipe.train_images or FULL_MNIST_TRAIN) / len(images)))
         print(f"offline subset: {len(images)} training digits, each epoch goes over them {passes} times "
