@@ -14,12 +14,15 @@ real data are random float32 "images" uniform in [0, 1] (a pool of 4 batches cyc
 lives on the device, as npgan's loader keeps MNIST there by default): the arithmetic does not depend on
 the pixel values. PyTorch's version is benchmarks/torch_reference.py, started from npgan's weights.
 
-Each configuration runs in its own fresh process (one per framework), so thread pools, allocators and
-the peak-memory reading do not leak between them; the two frameworks alternate who goes first. In each:
-warm-up (at least 3 iterations and 0.5 s), then `repeats` (11) timed blocks of n iterations (n chosen so a
-block lasts about 0.25 s); ms_per_iter is the median over blocks, and the spread is reported as the blocks'
-min, max and interquartile range. On the GPU every block ends with a device synchronize (the iteration
-itself never syncs).
+Each framework runs a configuration in its own fresh process, so thread pools, allocators and the
+peak-memory reading do not leak between them. Each warms up (at least 3 iterations and 0.5 s; the
+processes one after the other), then the processes take turns: npgan times a block of n iterations, then
+PyTorch does, and so on for `repeats` (11) rounds, each round in the reverse order of the one before, with
+a 0.25 s pause before every block so the last one's spinning BLAS/OpenMP threads have stopped. n is chosen
+so a block lasts about 0.25 s. ms_per_iter is the median over blocks, and the spread is reported as the
+blocks' min, max and interquartile range. Interleaving matters on a shared machine: timed one after the
+other, the same two processes gave npgan/PyTorch ratios from 1.1 to 1.4 on different runs. On the GPU
+every block ends with a device synchronize (the iteration itself never syncs).
 
 Record fields (JSON: a list of them):
   framework, backend, arch, batch, hidden, ms_per_iter, gemm_ms, peak_mb, and
@@ -65,6 +68,8 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -176,10 +181,13 @@ def time_gemms(gemms, lib, repeats, device=None):
 
 # --- timing ---------------------------------------------------------------------------------------------------
 
-def time_blocks(step, sync, after_block, warmup_iters, warmup_s, repeats, block_s, paired=None):
+def time_blocks(step, sync, after_block, warmup_iters, warmup_s, repeats, block_s, paired=None, interleaved=False):
     """Warm up, then time `repeats` blocks of n iterations; returns (ms per iteration of each block, n,
     minor page faults per timed iteration, ms of `paired` timed once after each block). Pairing the GEMM
-    floor with the iteration this way samples both under the same load of a shared machine."""
+    floor with the iteration this way samples both under the same load of a shared machine.
+
+    interleaved: this process is one of a configuration's workers (see `run_interleaved`): it says
+    "ready" after the warm-up, then runs each block when a line arrives on stdin and says "block" after it."""
     import resource
     start, n = time.perf_counter(), 0
     while n < warmup_iters or time.perf_counter() - start < warmup_s:
@@ -192,7 +200,11 @@ def time_blocks(step, sync, after_block, warmup_iters, warmup_s, repeats, block_
     blocks, paired_ms, fault_count = [], [], 0
     if paired is not None:
         paired()
+    if interleaved:
+        print("ready", flush=True)
     for _ in range(repeats):
+        if interleaved:
+            sys.stdin.readline()  # our turn
         faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         sync()
         t = time.perf_counter()
@@ -204,6 +216,8 @@ def time_blocks(step, sync, after_block, warmup_iters, warmup_s, repeats, block_
         after_block()
         if paired is not None:
             paired_ms.append(paired())
+        if interleaved:
+            print("block", flush=True)
     return blocks, per_block, fault_count / (repeats * per_block), paired_ms
 
 
@@ -389,20 +403,73 @@ def gpu_status():
     return B.gpu_available(), B._gpu_problem()
 
 
-def run_child(spec, env, timeout=900):
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)]
+PAUSE_S = 0.25  # between two workers' blocks: long enough for the last one's BLAS/OpenMP threads to stop spinning
+
+
+def run_interleaved(specs, env, repeats, timeout=900):
+    """Run one configuration's workers (npgan and its PyTorch variants) side by side in time.
+
+    Each worker is a fresh process. They warm up one after the other, then take turns block by block, the
+    order of each round reversed in the next, so a drift in the load of a shared machine hits every
+    framework alike instead of whichever ran last. Returns the records of the workers that succeeded."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child"]
+    started, workers, records = [], [], []
+    deadline = threading.Timer(timeout, lambda: [w.proc.kill() for w in started])
+    deadline.start()
     try:
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        print(f"  ! {spec['framework']}/{spec['backend']} {spec['arch']} batch {spec['batch']}: timed out",
-              file=sys.stderr)
+        for spec in specs:
+            worker = _Worker(cmd, dict(spec, timing=dict(spec["timing"], interleaved=True)), env)
+            started.append(worker)
+            if worker.says("ready"):
+                workers.append(worker)
+        for round_ in range(repeats):
+            for worker in (workers if round_ % 2 == 0 else workers[::-1]):
+                time.sleep(PAUSE_S)
+                if worker.proc.poll() is None:
+                    worker.proc.stdin.write("go\n")
+                    worker.proc.stdin.flush()
+                    worker.says("block")
+        for worker in workers:
+            record = worker.finish()
+            if record is not None:
+                records.append(record)
+    finally:
+        deadline.cancel()
+    return records
+
+
+class _Worker:
+    """One framework's process for one configuration, spoken to line by line."""
+
+    def __init__(self, cmd, spec, env):
+        self.spec, self.stderr = spec, tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen(cmd + [json.dumps(spec)], env=env, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.stderr, text=True)
+
+    def says(self, word):
+        """Wait for the worker's next line; anything but `word` ends it as a failure."""
+        if self.proc.stdout.readline().strip() == word:
+            return True
+        self.proc.kill()
+        self.proc.wait()
+        self._report_failure()
+        return False
+
+    def finish(self):
+        """Close its turn signal; its record (the last JSON line), or None if it failed."""
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+        lines = [line for line in self.proc.stdout.read().splitlines() if line.startswith("{")]
+        if self.proc.wait() == 0 and lines:
+            return json.loads(lines[-1])
+        self._report_failure()
         return None
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        print(f"  ! {spec['framework']}/{spec['backend']} {spec['arch']} batch {spec['batch']} failed "
-              f"(exit {proc.returncode}):\n{proc.stderr[-2000:]}", file=sys.stderr)
-        return None
-    return json.loads(lines[-1])
+
+    def _report_failure(self):
+        self.stderr.seek(0)
+        spec = self.spec
+        print(f"  ! {spec['framework']}/{spec['backend']} {spec['arch']} batch {spec['batch']} failed or timed "
+              f"out (exit {self.proc.returncode}):\n{self.stderr.read()[-2000:]}", file=sys.stderr)
 
 
 def child_env(threads, unset_hints):
@@ -471,7 +538,7 @@ def plan(args):
     elif "cupy" in backends and not cuda_ok:
         notes.append(f"skipped PyTorch CUDA: {torch_why}")
     run_npgan = not args.frameworks or "npgan" in args.frameworks
-    configs = []
+    groups = []
     pairs = [0]
 
     def add(backend, arch, batch, hidden, scaling=False):
@@ -484,10 +551,10 @@ def plan(args):
             pair.append(("torch", torch_backend, arch, batch, hidden, "concat"))
             if arch == "slides" and not scaling and not args.quick and hidden == 128:
                 pair.append(("torch", torch_backend, arch, batch, hidden, "separate"))
-        if pairs[0] % 2:  # alternate who goes first, so a drift in machine load favours nobody
+        if pairs[0] % 2:  # alternate who warms up and goes first
             pair.reverse()
         pairs[0] += 1
-        configs.extend(pair)
+        groups.append(pair)
 
     for backend in backends:
         batches = args.batch_sizes or (GPU_BATCHES if backend == "cupy" else CPU_BATCHES)
@@ -498,7 +565,7 @@ def plan(args):
             for hidden in args.hidden_sizes:
                 if hidden != 128 or SCALING_BATCH not in batches or "slides" not in (args.arch or ARCHS):
                     add(backend, "slides", SCALING_BATCH, hidden, scaling=True)
-    return configs, notes
+    return groups, notes
 
 
 def default_hidden(arch):
@@ -901,24 +968,25 @@ def main(argv=None):
         if not check(args.arch or ARCHS):
             print("npgan and the PyTorch reference disagree: the timings compare different maths", file=sys.stderr)
             return 1
-    configs, notes = plan(args)
+    groups, notes = plan(args)
     for note in notes:
         print(note)
     env = child_env(args.threads, args.unset_openblas_hints)
     timing = timing_params(args)
     records = []
     start = time.perf_counter()
-    for framework, backend, arch, batch, hidden, variant in configs:
-        spec = {"framework": framework, "backend": backend, "arch": arch, "batch": batch, "hidden": hidden,
-                "variant": variant, "threads": args.threads, "timing": timing}
-        record = run_child(spec, env)
-        if record is None:
-            continue
-        records.append(record)
-        tag = f"{framework}-{variant}" if variant else framework
-        print(f"  {tag:16s} {backend:5s} {arch:6s} h={hidden:<4d} batch {batch:5d}: {record['ms_per_iter']:9.2f} ms/iter "
-              f"[{record['ms_min']:.2f}–{record['ms_max']:.2f}]  GEMMs alone {record['gemm_ms']:8.2f} ms "
-              f"({record['gemm_share']:.0%})  peak {record['peak_mb']:.1f} MB", flush=True)
+    for group in groups:
+        specs = [{"framework": framework, "backend": backend, "arch": arch, "batch": batch, "hidden": hidden,
+                  "variant": variant, "threads": args.threads, "timing": timing}
+                 for framework, backend, arch, batch, hidden, variant in group]
+        for record in run_interleaved(specs, env, timing["repeats"]):
+            records.append(record)
+            variant = record.get("variant")
+            tag = f"{record['framework']}-{variant}" if variant else record["framework"]
+            print(f"  {tag:16s} {record['backend']:5s} {record['arch']:6s} h={record['hidden']:<4d} "
+                  f"batch {record['batch']:5d}: {record['ms_per_iter']:9.2f} ms/iter "
+                  f"[{record['ms_min']:.2f}–{record['ms_max']:.2f}]  GEMMs alone {record['gemm_ms']:8.2f} ms "
+                  f"({record['gemm_share']:.0%})  peak {record['peak_mb']:.1f} MB", flush=True)
     attach_ratios(records)
     table = format_table(records)
     print(f"\n{table}\n\n({len(records)} configurations in {time.perf_counter() - start:.0f} s)")
