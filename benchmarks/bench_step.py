@@ -33,6 +33,8 @@ Record fields (JSON: a list of them):
                (npgan numpy: NumPy/OpenBLAS, npgan cupy: CuPy/cuBLAS, torch: torch.mm / MKL or cuBLAS)
   gflop        floating-point operations of the iteration's matrix products (2·M·N·K each)
   ratio        (npgan records) npgan ms / torch ms for the same configuration (torch variant "concat")
+  ratio_rounds (npgan records) npgan's block / PyTorch's block of the same round (they ran back to back),
+               and ratio_q1, ratio_q3 their quartiles
   variant      (torch records) "concat": one D forward over [real; fake] when D has no BatchNorm, as npgan
                does; "separate": D(real) and D(fake) as two calls (the everyday idiom)
 
@@ -584,6 +586,10 @@ def attach_ratios(records):
             r["torch_ms"] = torch_by[k]["ms_per_iter"]
             r["ratio"] = r["ms_per_iter"] / torch_by[k]["ms_per_iter"]
             torch_by[k]["ratio"] = r["ratio"]
+            # the two blocks of a round ran back to back: their ratio is the least drift-prone comparison
+            r["ratio_rounds"] = [a / b for a, b in zip(r["ms_blocks"], torch_by[k]["ms_blocks"])]
+            q = statistics.quantiles(r["ratio_rounds"], n=4) if len(r["ratio_rounds"]) >= 2 else [r["ratio"]] * 3
+            r["ratio_q1"], r["ratio_q3"] = q[0], q[2]
 
 
 def format_table(records):
@@ -595,13 +601,14 @@ def format_table(records):
         rows[key(r)][name] = r
     spread = lambda r: f"{r['ms_per_iter']:.2f} ({r['ms_min']:.2f}–{r['ms_max']:.2f})"
     out = ["| device | arch | hidden | batch | npgan ms/iter (min–max) | PyTorch ms/iter (min–max) | "
-           "npgan / PyTorch | GEMM bound ms: NumPy·CuPy / torch | GEMM share: npgan / torch | "
+           "npgan / PyTorch (round by round: quartiles) | GEMM bound ms: NumPy·CuPy / torch | GEMM share: npgan / torch | "
            "peak MB: npgan / torch | PyTorch, D(real), D(fake) separately: ms |",
            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for k in sorted(rows, key=lambda k: (k[0], ARCHS.index(k[1]) if k[1] in ARCHS else 9, k[2], k[3])):
         n, t, s = rows[k].get("npgan"), rows[k].get("torch-concat"), rows[k].get("torch-separate")
         cell = lambda r, f, fmt: format(r[f], fmt) if r and r.get(f) is not None else "–"
-        ratio = f"**{n['ms_per_iter'] / t['ms_per_iter']:.2f}**" if n and t else "–"
+        ratio = (f"**{n['ms_per_iter'] / t['ms_per_iter']:.2f}** ({n['ratio_q1']:.2f}–{n['ratio_q3']:.2f})"
+                 if n and t and "ratio_q1" in n else "–")
         out.append(f"| {k[0]} | {k[1]} | {k[2]} | {k[3]} | {spread(n) if n else '–'} | {spread(t) if t else '–'} | "
                    f"{ratio} | {cell(n, 'gemm_ms', '.2f')} / {cell(t, 'gemm_ms', '.2f')} | "
                    f"{cell(n, 'gemm_share', '.0%')} / {cell(t, 'gemm_share', '.0%')} | "
