@@ -51,6 +51,22 @@ def test_linear_gradients(backend, n, d_in, d_out, seed):
 
 
 @every_backend
+@given(n=batch, d_in=features, seed=seeds)
+def test_one_output_linear_gradients(backend, n, d_in, seed):
+    """D's logit layer: its input gradient is an outer product, computed without a GEMM."""
+    check(nn.Linear(d_in, 1), data(seed, (n, d_in)), backend)
+
+
+def test_one_output_linear_input_gradient_is_exactly_the_gemms():
+    from npgan.nn import functional as F
+    x, gy = data(1, (7, 5)).astype(np.float32), data(2, (7, 1)).astype(np.float32)
+    W = data(3, (5, 1)).astype(np.float32)
+    gx, gW, gb = F.linear_backward(gy, (x, W))
+    np.testing.assert_array_equal(gx, gy @ W.T)  # one product per element: no rounding difference
+    assert gx.dtype == np.float32 and gx.shape == (7, 5)
+
+
+@every_backend
 @given(n=batch, d=features, seed=seeds)
 def test_batchnorm_train_gradients_on_shifted_scaled_input(backend, n, d, seed):
     """CS231n's habit: 5·randn + 12 input, random γ and β, and a random upstream gradient (with all ones
