@@ -36,7 +36,10 @@ Record fields (JSON: a list of them):
   ratio_rounds (npgan records) npgan's block / PyTorch's block of the same round (they ran back to back),
                and ratio_q1, ratio_q3 their quartiles
   variant      (torch records) "concat": one D forward over [real; fake] when D has no BatchNorm, as npgan
-               does; "separate": D(real) and D(fake) as two calls (the everyday idiom)
+               does; "separate": D(real) and D(fake) as two calls (the everyday idiom).
+               (npgan records) absent for npgan itself; "torch-gemms": the diagnostic where npgan's Linear
+               layers multiply with torch.mm (MKL) on the same memory and everything else is npgan's
+               (CPU, slides rows): what the iteration would take with PyTorch's BLAS
 
 GEMM lower bound: every matrix product of the iteration at its shape and transposition, each once, timed
 alone into preallocated outputs: one pass after every timed block, so that the floor and the iteration are
@@ -260,11 +263,42 @@ def _blas_threads():
         return {}
 
 
+def gemms_by_torch(threads):
+    """Diagnostic (variant "torch-gemms"): npgan's Linear layers do their matrix products with torch.mm
+    (MKL) on the same NumPy memory, shared without a copy; everything else in npgan stays as it is. It
+    separates what the BLAS costs from what npgan's own code costs. The two functions restate
+    npgan.nn.functional's linear pair with `mm` for `@`."""
+    import torch
+    from npgan import nn
+    from npgan.nn import functional as F
+    torch.set_num_threads(threads)
+
+    def mm(a, b):
+        out = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
+        torch.mm(torch.from_numpy(a), torch.from_numpy(b), out=torch.from_numpy(out))
+        return out
+
+    def linear_forward(x, W, b):
+        y = mm(x, W)
+        y += b
+        return y, (x, W)
+
+    def linear_backward(gy, cache, need_gx=True, need_gW=True, need_gb=True):
+        x, W = cache
+        gx = None if not need_gx else gy * W[:, 0] if W.shape[1] == 1 else mm(gy, W.T)
+        return gx, (mm(x.T, gy) if need_gW else None), (gy.sum(axis=0) if need_gb else None)
+
+    F.linear_forward, F.linear_backward = linear_forward, linear_backward
+    nn.Linear._backward = staticmethod(linear_backward)
+
+
 def run_npgan(spec):
     from npgan import backend as B
     from npgan import models, optim
     from npgan.gan import GANTrainer
     backend, m = spec["backend"], spec["batch"]
+    if spec.get("variant") == "torch-gemms":
+        gemms_by_torch(spec["threads"])
     B.manual_seed(0)
     recipe = models.recipe(spec["arch"], hidden=spec.get("hidden"))
     G, D = models.build(recipe)
@@ -385,6 +419,8 @@ def child_main(spec):
                   minor_faults_per_iter=result["faults"])
     if spec["framework"] == "torch":
         record["variant"] = spec.get("variant", "concat")
+    elif spec.get("variant"):
+        record["variant"] = spec["variant"]
     print(json.dumps(record))
 
 
@@ -553,6 +589,8 @@ def plan(args):
             pair.append(("torch", torch_backend, arch, batch, hidden, "concat"))
             if arch == "slides" and not scaling and not args.quick and hidden == 128:
                 pair.append(("torch", torch_backend, arch, batch, hidden, "separate"))
+                if run_npgan and backend == "numpy":
+                    pair.append(("npgan", backend, arch, batch, hidden, "torch-gemms"))
         if pairs[0] % 2:  # alternate who warms up and goes first
             pair.reverse()
         pairs[0] += 1
@@ -580,7 +618,10 @@ def attach_ratios(records):
     records get the npgan GEMM bound too (gemm_ms_npgan), for the table."""
     key = lambda r: ("cuda" if r["backend"] in ("cupy", "cuda") else "cpu", r["arch"], r["batch"], r["hidden"])
     torch_by = {key(r): r for r in records if r["framework"] == "torch" and r.get("variant") == "concat"}
-    npgan_by = {key(r): r for r in records if r["framework"] == "npgan"}
+    npgan_by = {key(r): r for r in records if r["framework"] == "npgan" and not r.get("variant")}
+    for r in records:  # the diagnostic npgan variant, against the same PyTorch
+        if r["framework"] == "npgan" and r.get("variant") and key(r) in torch_by:
+            r["ratio"] = r["ms_per_iter"] / torch_by[key(r)]["ms_per_iter"]
     for k, r in npgan_by.items():
         if k in torch_by:
             r["torch_ms"] = torch_by[k]["ms_per_iter"]
@@ -597,22 +638,27 @@ def format_table(records):
     key = lambda r: ("GPU" if r["backend"] in ("cupy", "cuda") else "CPU", r["arch"], r["hidden"], r["batch"])
     rows = defaultdict(dict)
     for r in records:
-        name = r["framework"] if r["framework"] == "npgan" else f"torch-{r.get('variant', 'concat')}"
+        name = f"{r['framework']}-{r['variant']}" if r.get("variant") else r["framework"]
+        name = "torch-concat" if name == "torch" else name
         rows[key(r)][name] = r
     spread = lambda r: f"{r['ms_per_iter']:.2f} ({r['ms_min']:.2f}–{r['ms_max']:.2f})"
     out = ["| device | arch | hidden | batch | npgan ms/iter (min–max) | PyTorch ms/iter (min–max) | "
            "npgan / PyTorch (round by round: quartiles) | GEMM bound ms: NumPy·CuPy / torch | GEMM share: npgan / torch | "
-           "peak MB: npgan / torch | PyTorch, D(real), D(fake) separately: ms |",
-           "|---|---|---|---|---|---|---|---|---|---|---|"]
+           "peak MB: npgan / torch | PyTorch, D(real), D(fake) separately: ms | "
+           "npgan with torch.mm's GEMMs: ms (/ PyTorch) |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for k in sorted(rows, key=lambda k: (k[0], ARCHS.index(k[1]) if k[1] in ARCHS else 9, k[2], k[3])):
         n, t, s = rows[k].get("npgan"), rows[k].get("torch-concat"), rows[k].get("torch-separate")
+        mixed = rows[k].get("npgan-torch-gemms")
+        mixed = f"{mixed['ms_per_iter']:.2f} ({mixed['ratio']:.2f})" if mixed and "ratio" in mixed else "–"
         cell = lambda r, f, fmt: format(r[f], fmt) if r and r.get(f) is not None else "–"
         ratio = (f"**{n['ms_per_iter'] / t['ms_per_iter']:.2f}** ({n['ratio_q1']:.2f}–{n['ratio_q3']:.2f})"
                  if n and t and "ratio_q1" in n else "–")
         out.append(f"| {k[0]} | {k[1]} | {k[2]} | {k[3]} | {spread(n) if n else '–'} | {spread(t) if t else '–'} | "
                    f"{ratio} | {cell(n, 'gemm_ms', '.2f')} / {cell(t, 'gemm_ms', '.2f')} | "
                    f"{cell(n, 'gemm_share', '.0%')} / {cell(t, 'gemm_share', '.0%')} | "
-                   f"{cell(n, 'peak_mb', '.1f')} / {cell(t, 'peak_mb', '.1f')} | {cell(s, 'ms_per_iter', '.2f')} |")
+                   f"{cell(n, 'peak_mb', '.1f')} / {cell(t, 'peak_mb', '.1f')} | {cell(s, 'ms_per_iter', '.2f')} | "
+                   f"{mixed} |")
     return "\n".join(out)
 
 
