@@ -21,7 +21,7 @@ PyTorch does, and so on for `repeats` (11) rounds, each round in the reverse ord
 a 0.25 s pause before every block so the last one's spinning BLAS/OpenMP threads have stopped. n is chosen
 so a block lasts about 0.25 s. ms_per_iter is the median over blocks, and the spread is reported as the
 blocks' min, max and interquartile range. Interleaving matters on a shared machine: timed one after the
-other, the same two processes gave npgan/PyTorch ratios from 1.1 to 1.4 on different runs. On the GPU
+other, the same two processes gave npgan/PyTorch ratios from 1.2 to 1.6 on different runs. On the GPU
 every block ends with a device synchronize (the iteration itself never syncs).
 
 Record fields (JSON: a list of them):
@@ -463,7 +463,7 @@ def run_interleaved(specs, env, repeats, timeout=900):
         for round_ in range(repeats):
             for worker in (workers if round_ % 2 == 0 else workers[::-1]):
                 time.sleep(PAUSE_S)
-                if worker.proc.poll() is None:
+                if not worker.failed:
                     worker.proc.stdin.write("go\n")
                     worker.proc.stdin.flush()
                     worker.says("block")
@@ -480,7 +480,7 @@ class _Worker:
     """One framework's process for one configuration, spoken to line by line."""
 
     def __init__(self, cmd, spec, env):
-        self.spec, self.stderr = spec, tempfile.TemporaryFile(mode="w+")
+        self.spec, self.stderr, self.failed = spec, tempfile.TemporaryFile(mode="w+"), False
         self.proc = subprocess.Popen(cmd + [json.dumps(spec)], env=env, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self.stderr, text=True)
 
@@ -491,10 +491,13 @@ class _Worker:
         self.proc.kill()
         self.proc.wait()
         self._report_failure()
+        self.failed = True
         return False
 
     def finish(self):
         """Close its turn signal; its record (the last JSON line), or None if it failed."""
+        if self.failed:
+            return None
         if self.proc.poll() is None:
             self.proc.stdin.close()
         lines = [line for line in self.proc.stdout.read().splitlines() if line.startswith("{")]
