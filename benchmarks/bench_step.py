@@ -745,10 +745,10 @@ def check(archs, batch=64):
         real = rng.random((batch, IMAGE_DIM))
         noise = [rng.standard_normal((batch, recipe.z_dim)) for _ in range(2)]
         before = [p.data.copy() for p in G.parameters() + D.parameters()]
-        trainer = GANTrainer(G, D, optim.SGD(G.parameters(), LR, momentum=MOMENTUM),
-                             optim.SGD(D.parameters(), LR, momentum=MOMENTUM), recipe.z_dim)
         draws = iter(noise)
-        trainer.noise_batch = lambda m: next(draws)
+        trainer = GANTrainer(G, D, optim.SGD(G.parameters(), LR, momentum=MOMENTUM),
+                             optim.SGD(D.parameters(), LR, momentum=MOMENTUM), recipe.z_dim,
+                             noise_sampler=lambda m: next(draws))
         trainer.iteration(iter([real]))
         step = R.TorchGANStep(tG, tD, recipe.z_dim, LR, MOMENTUM)
         tdraws = iter(torch.from_numpy(z) for z in noise)

@@ -54,10 +54,13 @@ class GANTrainer:
     G's gradients from the same minibatch and the same D, both applied in one step, D's objective × ½).
     schedules: objects with an `optimizer` and a `step()`, stepped after every update of that optimizer
     (the paper's learning-rate decay).
+    noise_sampler: `m -> (m, z_dim) device array`, the draws of p_g(z); by default `sample_noise` from the
+    run's seeded generator, on G's device and in G's dtype. Tests, benchmarks and data-parallel runs pass
+    their own (the same noise for two frameworks; each rank's slice of the global batch).
     """
 
     def __init__(self, G, D, opt_G, opt_D, z_dim, k=1, loss="non-saturating", noise="normal",
-                 update="alternating", schedules=()):
+                 update="alternating", schedules=(), noise_sampler=None):
         if update not in UPDATE_ORDERS:
             raise ValueError(f"unknown update order {update!r}: choose one of {', '.join(UPDATE_ORDERS)}")
         if loss not in GENERATOR_LOSSES:
@@ -65,6 +68,7 @@ class GANTrainer:
         self.G, self.D, self.opt_G, self.opt_D = G, D, opt_G, opt_D
         self.z_dim, self.k, self.loss, self.noise, self.update = z_dim, k, loss, noise, update
         self.schedules = list(schedules)
+        self.noise_sampler = noise_sampler or self._default_noise
         # Without BatchNorm in D, real and fake rows are independent: one forward over both is the same
         # maths with GEMMs twice as tall. With BatchNorm, each batch must be normalised on its own.
         self.concat_real_fake = not any(isinstance(m, BatchNorm1d) for m in D.modules())
@@ -78,7 +82,11 @@ class GANTrainer:
         return self.G.xp
 
     def noise_batch(self, m):
-        """m noise vectors on G's device, in G's dtype."""
+        """m noise vectors z ~ p_g(z), from `noise_sampler`."""
+        return self.noise_sampler(m)
+
+    def _default_noise(self, m):
+        """m draws of the recipe's prior on G's device, in G's dtype."""
         first = self._g_first.data
         return sample_noise(m, self.z_dim, self.noise, B.get_array_module(first), dtype=first.dtype)
 

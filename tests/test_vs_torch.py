@@ -48,9 +48,8 @@ def test_one_iteration_matches_pytorch(optimizer, loss):
 
     (opt_G, topt_G), (opt_D, topt_D) = make(G.parameters(), tG.parameters()), make(D.parameters(), tD.parameters())
     for step in range(2):
-        trainer = GANTrainer(G, D, opt_G, opt_D, z_dim=8, loss=loss)
-        draws = iter(noise)
-        trainer.noise_batch = lambda m: next(draws)  # the same noise for both frameworks
+        draws = iter(noise)  # the same noise for both frameworks
+        trainer = GANTrainer(G, D, opt_G, opt_D, z_dim=8, loss=loss, noise_sampler=lambda m: next(draws))
         trainer.iteration(iter([real]))
 
         # PyTorch, written the way a practitioner would

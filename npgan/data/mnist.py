@@ -62,6 +62,24 @@ class MnistNotFoundError(FileNotFoundError):
     """No source of MNIST worked; the message says how to provide the data."""
 
 
+SOURCES = ("data_dir", "cache", "download", "offline-subset")
+
+
+class MnistSplit(tuple):
+    """What :func:`load_mnist` returns: the pair ``(images, labels)`` (unpack it as a tuple), plus where it
+    came from — ``source`` (one of :data:`SOURCES`) and ``path`` (the folder, or the subset's CSV file) —
+    so a caller can adapt to the offline subset without catching its warning."""
+
+    def __new__(cls, images, labels, source, path):
+        pair = super().__new__(cls, (images, labels))
+        pair.images, pair.labels, pair.source, pair.path = images, labels, source, path
+        return pair
+
+    @property
+    def is_subset(self):
+        return self.source == "offline-subset"
+
+
 # --- the IDX format ----------------------------------------------------------------------------------------
 
 def read_idx(path, magic=None):
@@ -273,12 +291,13 @@ def load_mnist(split="train", data_dir=None, *, download=True, cache_dir=None, f
 
     `fetch(url, dest)` downloads one file (default :func:`urllib_fetch`); `fallback=False` refuses the
     offline 5k subset. Images are converted as ``uint8 -> float32, / 255`` so nothing is ever float64.
+    Returns a :class:`MnistSplit`: ``images, labels = load_mnist()``, and ``.source`` says where they came from.
     """
     if split not in FILES:
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
     cache_dir = cache_dir or default_cache_dir()
     named = data_dir or os.environ.get(DATA_DIR_ENV)
-    attempts = []
+    attempts, source = [], "data_dir"
     if named:
         paths = find_files(named, split)
         if paths is None:
@@ -286,14 +305,15 @@ def load_mnist(split="train", data_dir=None, *, download=True, cache_dir=None, f
             raise MnistNotFoundError(f"{source} = {named!r} does not hold the MNIST {split} files.\n"
                                      + _how_to_provide(cache_dir))
     else:
-        paths = find_files(cache_dir, split)
+        source, paths = "cache", find_files(cache_dir, split)
         if paths is None and download:
+            source = "download"
             try:
                 paths = tuple(download_file(name + ".gz", cache_dir, mirrors, fetch) for name in FILES[split])
             except DownloadError as error:
                 attempts = error.attempts
     if paths is not None:
-        return _to_float(*read_split(*paths))
+        return MnistSplit(*_to_float(*read_split(*paths)), source, os.path.dirname(paths[0]))
 
     subset = find_mnist_5k() if fallback else None
     if subset is not None:
@@ -306,7 +326,7 @@ def load_mnist(split="train", data_dir=None, *, download=True, cache_dir=None, f
             f"For the full 60,000 + 10,000 digits, allow network access (they are cached in {cache_dir}), "
             f"or download the four MNIST files and pass --data-dir DIR or set {DATA_DIR_ENV}=DIR.",
             OfflineSubsetWarning, stacklevel=2)
-        return _to_float(images[keep], labels[keep])
+        return MnistSplit(*_to_float(images[keep], labels[keep]), "offline-subset", subset)
 
     tried = "".join(f"\n  {url}: {why}" for url, why in attempts)
     raise MnistNotFoundError(f"MNIST {split} data not found.\n" + _how_to_provide(cache_dir)
