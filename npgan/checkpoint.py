@@ -4,9 +4,11 @@
     state = load_checkpoint("run/latest.npz")      # the same nested dict back
 
 Nested keys are flattened with "/" ("G/0.weight"). The file is written to a temporary file in the same
-folder, flushed to disk and renamed over the target, so a crash mid-write leaves the previous checkpoint
-intact. Loading uses `allow_pickle=False`: a checkpoint cannot execute code.
+folder (named ``.npgan-tmp-*``, so a later run can recognise and remove one that a kill left behind),
+flushed to disk and renamed over the target, so a crash mid-write leaves the previous checkpoint intact.
+Loading uses `allow_pickle=False`: a checkpoint cannot execute code.
 """
+import contextlib
 import os
 import tempfile
 import zipfile
@@ -17,6 +19,7 @@ from npgan.backend import to_cpu
 
 FORMAT = "npgan-checkpoint-1"
 SEP = "/"
+TEMP_PREFIX = ".npgan-tmp-"
 
 
 class CheckpointError(ValueError):
@@ -51,16 +54,25 @@ def unflatten(flat):
     return tree
 
 
-def save_checkpoint(path, state):
-    """Write `state` (a nested dict) atomically to `path` (".npz" is not appended)."""
-    flat = flatten(state)
-    flat["__format__"] = np.asarray(FORMAT)
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_file(path, mode="wb"):
+    """Open a temporary file beside `path`; on a clean exit it is flushed, synced and renamed over `path`
+    (with the permissions a plain `open` would give, 0644 under the usual umask); on any exception it is
+    removed. Readers see the old file or the new one, never half of one."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+    suffix = os.path.splitext(path)[1]
+    handle, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=suffix, dir=folder)
     try:
-        with os.fdopen(handle, "wb") as f:
-            np.savez(f, **flat)
+        os.fchmod(handle, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
+        with os.fdopen(handle, mode) as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -68,6 +80,14 @@ def save_checkpoint(path, state):
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def save_checkpoint(path, state):
+    """Write `state` (a nested dict) atomically to `path` (".npz" is not appended)."""
+    flat = flatten(state)
+    flat["__format__"] = np.asarray(FORMAT)
+    with atomic_file(path) as f:
+        np.savez(f, **flat)
     return path
 
 
@@ -75,11 +95,21 @@ def load_checkpoint(path):
     """Read a checkpoint written by save_checkpoint; errors name the file and what is wrong."""
     if not os.path.exists(path):
         raise CheckpointError(f"checkpoint {path!r} does not exist")
+    if os.path.isdir(path):
+        raise CheckpointError(f"{path!r} is not an npgan checkpoint: it is a directory")
+    if not zipfile.is_zipfile(path):
+        kind = "a plain .npy array" if _starts_with(path, b"\x93NUMPY") else "not an .npz archive"
+        raise CheckpointError(f"{path!r} is not an npgan checkpoint: it is {kind}")
     try:
         with np.load(path, allow_pickle=False) as archive:
             flat = {name: archive[name] for name in archive.files}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as error:
         raise CheckpointError(f"checkpoint {path!r} is corrupt or not an .npz file ({error})") from error
     if flat.pop("__format__", None) is None:
         raise CheckpointError(f"{path!r} is an .npz file but not an npgan checkpoint (no __format__ entry)")
     return unflatten(flat)
+
+
+def _starts_with(path, magic):
+    with open(path, "rb") as f:
+        return f.read(len(magic)) == magic

@@ -24,8 +24,22 @@ UPDATE_ORDERS = ("alternating", "simultaneous")
 RECORD_FIELDS = ("d_loss", "g_loss", "d_real", "d_fake", "value")
 
 
-class NonFiniteLossError(FloatingPointError):
-    """A loss became NaN or infinite: training stops, and the last good checkpoint is kept."""
+class NonFiniteError(FloatingPointError):
+    """A loss, parameter, buffer or optimizer state became NaN or infinite: training stops, and the last
+    good checkpoint is kept. `names` lists what went non-finite, `iteration` when it was seen."""
+
+    def __init__(self, message, names=(), iteration=None):
+        super().__init__(message)
+        self.names, self.iteration = list(names), iteration
+
+
+class NonFiniteLossError(NonFiniteError):
+    """A loss became NaN or infinite."""
+
+
+class NonFiniteStateError(NonFiniteError):
+    """A parameter, buffer or optimizer state tensor holds NaN or infinite values while the losses look
+    finite (Adam's second moments overflow first when its learning rate is far too large)."""
 
 
 def sample_noise(m, z_dim, prior, xp, dtype="float32", rng=None):
@@ -54,20 +68,21 @@ class GANTrainer:
     G's gradients from the same minibatch and the same D, both applied in one step, D's objective × ½).
     schedules: objects with an `optimizer` and a `step()`, stepped after every update of that optimizer
     (the paper's learning-rate decay).
+    epoch_schedules: objects with a `step(epoch)`, stepped by `begin_epoch(epoch)` (the paper's momentum ramp).
     noise_sampler: `m -> (m, z_dim) device array`, the draws of p_g(z); by default `sample_noise` from the
     run's seeded generator, on G's device and in G's dtype. Tests, benchmarks and data-parallel runs pass
     their own (the same noise for two frameworks; each rank's slice of the global batch).
     """
 
     def __init__(self, G, D, opt_G, opt_D, z_dim, k=1, loss="non-saturating", noise="normal",
-                 update="alternating", schedules=(), noise_sampler=None):
+                 update="alternating", schedules=(), epoch_schedules=(), noise_sampler=None):
         if update not in UPDATE_ORDERS:
             raise ValueError(f"unknown update order {update!r}: choose one of {', '.join(UPDATE_ORDERS)}")
         if loss not in GENERATOR_LOSSES:
             raise ValueError(f"unknown generator loss {loss!r}: choose one of {', '.join(GENERATOR_LOSSES)}")
         self.G, self.D, self.opt_G, self.opt_D = G, D, opt_G, opt_D
         self.z_dim, self.k, self.loss, self.noise, self.update = z_dim, k, loss, noise, update
-        self.schedules = list(schedules)
+        self.schedules, self.epoch_schedules = list(schedules), list(epoch_schedules)
         self.noise_sampler = noise_sampler or self._default_noise
         # Without BatchNorm in D, real and fake rows are independent: one forward over both is the same
         # maths with GEMMs twice as tall. With BatchNorm, each batch must be normalised on its own.
@@ -188,28 +203,65 @@ class GANTrainer:
             if schedule.optimizer is optimizer:
                 schedule.step()
 
+    def begin_epoch(self, epoch):
+        """Step the per-epoch schedules (epochs counted from 1, as pylearn2 did)."""
+        for schedule in self.epoch_schedules:
+            schedule.step(epoch)
+
+    def set_lr(self, lr):
+        """Both optimizers' learning rate is `lr` from now on; a decay schedule restarts from it."""
+        for optimizer in (self.opt_D, self.opt_G):
+            optimizer.lr = float(lr)
+        for schedule in self.schedules:
+            if hasattr(schedule, "restart"):
+                schedule.restart(lr)
+
     # --- records and state -------------------------------------------------------------------------------
 
-    def pop_records(self):
-        """The per-iteration records since the last call, as dicts of floats (one device→host transfer).
+    def state_tensors(self):
+        """(name, device array) of everything training changes: both nets' parameters and buffers and both
+        optimizers' state ("G/3.weight", "D/1.running_var", "opt_D/2.exp_avg_sq")."""
+        for net_name, net in (("G", self.G), ("D", self.D)):
+            for name, param in net.named_parameters():
+                yield f"{net_name}/{name}", param.data
+            for name, _, _, array in net.named_buffers():
+                yield f"{net_name}/{name}", array
+        for opt_name, optimizer in (("opt_G", self.opt_G), ("opt_D", self.opt_D)):
+            for name, array in _optimizer_state(optimizer):
+                yield f"{opt_name}/{name}", array
+
+    def pop_records(self, check_state=True):
+        """The per-iteration records since the last call, as dicts of floats, in one device→host transfer.
 
         Fields: d_loss, g_loss, d_real = mean D(x), d_fake = mean D(G(z)), value = −d_loss, the minibatch
-        estimate of V(D, G). Raises NonFiniteLossError if any loss is NaN or infinite.
+        estimate of V(D, G). Raises NonFiniteLossError if a loss is NaN or infinite and, with `check_state`,
+        NonFiniteStateError if a parameter, buffer or optimizer state is: the sum of each tensor rides in the
+        same transfer (a sum is finite exactly when every element is, short of float32 overflow, which only
+        a diverged tensor reaches).
         """
         if not self._records:
             return []
         xp = self.xp
-        host = B.to_cpu(xp.stack([xp.stack(list(r)) for r in self._records]))
-        first = self.iterations - len(self._records)
+        names, tensors = zip(*self.state_tensors()) if check_state else ((), ())
+        records = xp.stack([xp.stack(list(r)) for r in self._records])
+        sums = [t.sum(dtype=records.dtype) for t in tensors]
+        host = B.to_cpu(xp.concatenate([records.ravel(), xp.stack(sums)]) if sums else records.ravel())
+        first, count = self.iterations - len(self._records), len(self._records)
         self._records = []
         rows = []
-        for offset, (d_loss, g_loss, d_real, d_fake) in enumerate(host.tolist()):
+        for offset, (d_loss, g_loss, d_real, d_fake) in enumerate(host[:4 * count].reshape(count, 4).tolist()):
             row = {"iteration": first + offset + 1, "d_loss": d_loss, "g_loss": g_loss, "d_real": d_real,
                    "d_fake": d_fake, "value": -d_loss}
             if not all(map(_finite, (d_loss, g_loss))):
                 raise NonFiniteLossError(f"non-finite loss at iteration {row['iteration']}: D loss {d_loss}, "
-                                         f"G loss {g_loss}. Try a smaller learning rate.")
+                                         f"G loss {g_loss}", ["d_loss" if not _finite(d_loss) else "g_loss"],
+                                         row["iteration"])
             rows.append(row)
+        bad = [name for name, total in zip(names, host[4 * count:].tolist()) if not _finite(total)]
+        if bad:
+            more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+            raise NonFiniteStateError(f"non-finite values by iteration {self.iterations} in "
+                                      f"{', '.join(bad[:3])}{more}", bad, self.iterations)
         return rows
 
     def state_dict(self):
@@ -233,6 +285,18 @@ class GANTrainer:
             if hasattr(schedule, "load_state_dict"):
                 schedule.load_state_dict(state[f"schedule_{i}"])
         self._records = []
+
+
+def _optimizer_state(optimizer):
+    """(name, device array) of an optimizer's saved state tensors ("3.exp_avg")."""
+    if hasattr(optimizer, "named_state"):
+        yield from optimizer.named_state()
+        return
+    keys = getattr(optimizer, "_saved_keys", ())
+    for index, state in enumerate(getattr(optimizer, "state", ())):
+        for key in keys:
+            if key in state:
+                yield f"{index}.{key}", state[key]
 
 
 def _finite(value):

@@ -6,16 +6,23 @@
              mnist.yaml): a ReLU generator and a maxout + dropout discriminator, trained with SGD + momentum.
 - `tutorial` the small TensorFlow-tutorial GAN many students start from.
 
-A recipe is the preset's defaults; any command-line flag overrides its field.
+A recipe is the preset's defaults; any command-line flag overrides its field. Every recipe is validated
+when it is made (:func:`recipe`, ``Recipe(...)``): a bad field raises :class:`SettingError` naming it and
+its allowed range, before anything is built or written.
 """
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
-from npgan import nn
+from npgan import nn, optim
+from npgan.gan import NOISE_PRIORS, UPDATE_ORDERS, GANTrainer
 from npgan.nn import init
+from npgan.nn.losses import GENERATOR_LOSSES
+from npgan.settings import SettingError, check_choice, check_float, check_int
 
 IMAGE_DIM = 784
+ARCHS = ("slides", "paper", "tutorial")
+OPTIMIZERS = ("sgd", "adam")
 
 
 @dataclass
@@ -40,8 +47,41 @@ class Recipe:
     train_images: int = None   # use only the first N training images (the paper: 50,000)
     notes: str = field(default="", repr=False)
 
+    def __post_init__(self):
+        check_choice("arch", self.arch, ARCHS)
+        for name in ("z_dim", "hidden", "batch_size", "epochs", "k"):
+            setattr(self, name, check_int(name, getattr(self, name)))
+        self.train_images = check_int("train_images", self.train_images, optional=True)
+        check_choice("noise", self.noise, NOISE_PRIORS)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_choice("loss", self.loss, GENERATOR_LOSSES)
+        check_choice("update", self.update, UPDATE_ORDERS)
+        self.lr = check_float("lr", self.lr, low=0.0, low_open=True)
+        self.momentum = check_float("momentum", self.momentum, 0.0, 1.0, high_open=True)
+        if np.ndim(self.betas) != 1 or len(self.betas) != 2:
+            raise SettingError("betas", f"must be two numbers (beta1, beta2), got {self.betas!r}")
+        self.betas = tuple(check_float("betas", b, 0.0, 1.0, high_open=True) for b in self.betas)
+        self.lr_decay = check_float("lr_decay", self.lr_decay, low=1.0)  # 1 keeps lr constant; < 1 grows it
+        self.min_lr = check_float("min_lr", self.min_lr, 0.0, self.lr)
+        self.final_momentum = check_float("final_momentum", self.final_momentum, 0.0, 1.0, high_open=True,
+                                          optional=True)
+        self.momentum_saturate_epoch = check_int("momentum_saturate_epoch", self.momentum_saturate_epoch,
+                                                 optional=True)
+
     def to_dict(self):
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, saved):
+        """The recipe of `to_dict()` (as stored in checkpoints); unknown keys are a SettingError."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(saved) - known)
+        if unknown:
+            raise SettingError(unknown[0], f"is not a recipe field (known: {', '.join(sorted(known))})")
+        values = dict(saved)
+        if "betas" in values:
+            values["betas"] = tuple(values["betas"])
+        return cls(**values)
 
 
 RECIPES = {
@@ -60,13 +100,11 @@ RECIPES = {
     "tutorial": Recipe(arch="tutorial", z_dim=128, hidden=256, noise="normal", optimizer="adam", lr=2e-4,
                        batch_size=100, epochs=30),
 }
-ARCHS = tuple(RECIPES)
 
 
 def recipe(arch, **overrides):
-    """The preset's recipe with the given fields replaced (None values are ignored)."""
-    if arch not in RECIPES:
-        raise ValueError(f"unknown arch {arch!r}: choose one of {', '.join(ARCHS)}")
+    """The preset's recipe with the given fields replaced (None values are ignored), validated."""
+    check_choice("arch", arch, ARCHS)
     return replace(RECIPES[arch], **{k: v for k, v in overrides.items() if v is not None})
 
 
@@ -149,19 +187,37 @@ def build(r, pixel_means=None):
     raise ValueError(f"unknown arch {r.arch!r}")
 
 
+def make_optimizer(r, params):
+    """The recipe's optimizer over `params`."""
+    if r.optimizer == "adam":
+        return optim.Adam(params, lr=r.lr, betas=r.betas)
+    return optim.SGD(params, lr=r.lr, momentum=r.momentum)
+
+
+def build_trainer(r, pixel_means=None, backend=None, noise_sampler=None):
+    """Algorithm 1 for a recipe: G and D (on `backend`), their optimizers, the per-update learning-rate
+    decay (`trainer.schedules`) and the per-epoch momentum ramp (`trainer.epoch_schedules`)."""
+    G, D = build(r, pixel_means=pixel_means)
+    G.to(backend)
+    D.to(backend)
+    opt_G, opt_D = make_optimizer(r, G.parameters()), make_optimizer(r, D.parameters())
+    schedules, ramps = [], []
+    if r.lr_decay != 1.0:
+        schedules = [optim.ExponentialDecay(opt, r.lr_decay, r.min_lr) for opt in (opt_D, opt_G)]
+    if r.final_momentum is not None:
+        ramps = [optim.MomentumRamp(opt, r.momentum, r.final_momentum, saturate_epoch=r.momentum_saturate_epoch)
+                 for opt in (opt_D, opt_G)]
+    return GANTrainer(G, D, opt_G, opt_D, r.z_dim, k=r.k, loss=r.loss, noise=r.noise, update=r.update,
+                      schedules=schedules, epoch_schedules=ramps, noise_sampler=noise_sampler)
+
+
 def recipe_from_checkpoint(path):
-    """The recipe a checkpoint was trained with (stored in it as JSON)."""
-    import json
-    from npgan.checkpoint import load_checkpoint
-    saved = json.loads(load_checkpoint(path)["recipe"])
-    saved["betas"] = tuple(saved["betas"])
-    return Recipe(**saved)
+    """The recipe a run checkpoint was trained with (kept for older callers: see npgan.run)."""
+    from npgan.run import load_run_checkpoint
+    return load_run_checkpoint(path).recipe
 
 
 def generator_from_checkpoint(path, backend="numpy"):
-    """The trained generator of a checkpoint written by examples/mnist_gan.py, on `backend`, in eval mode."""
-    from npgan.checkpoint import load_checkpoint
-    r = recipe_from_checkpoint(path)
-    G, _ = build(r)
-    G.load_state_dict(load_checkpoint(path)["trainer"]["G"])
-    return G.to(backend).eval()
+    """The trained generator of a run checkpoint, on `backend`, in eval mode (see npgan.run.load_generator)."""
+    from npgan.run import load_generator
+    return load_generator(path, backend)[0]

@@ -180,6 +180,11 @@ class ExponentialDecay:
         self.updates += 1
         self.optimizer.lr = max(self.base_lr / self.decay_factor ** self.updates, self.min_lr)
 
+    def restart(self, lr):
+        """Decay from `lr`, now (a resumed run given a new learning rate)."""
+        self.base_lr, self.updates = float(lr), 0
+        self.optimizer.lr = max(self.base_lr, self.min_lr)
+
     def state_dict(self):
         return {"base_lr": self.base_lr, "updates": self.updates}
 

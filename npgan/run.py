@@ -1,0 +1,254 @@
+"""The training run: Algorithm 1 over epochs, with logs, sample grids, checkpoints, resume and Ctrl-C.
+
+    from npgan import models, run
+    recipe = models.recipe("slides", epochs=12)
+    result = run.train(recipe, images, run.RunConfig(out="runs/mnist"))        # images: float32 (N, 784)
+    result = run.train(None, images, run.RunConfig(out="runs/mnist"), resume="runs/mnist/latest.npz",
+                       changes={"epochs": 20})                                  # continue, and train longer
+    G, recipe = run.load_generator("runs/mnist/latest.npz")
+    digits = run.sample(G, 64, recipe, seed=0)                                  # float32 (64, 784) in [0, 1]
+
+Each epoch: the per-epoch schedules (momentum ramp), `iterations_per_epoch` iterations of Algorithm 1
+(the per-update learning-rate decay runs inside the trainer), a log flush every `log_every` iterations
+(one device→host transfer, which also checks every loss, parameter and optimizer state for NaN/inf),
+then history.jsonl, the sample grid, the curves, the periodic checkpoint and last `latest.npz`. Ctrl-C or
+SIGTERM finishes the iteration, saves latest.npz and stops; a non-finite value stops the run with the last
+good checkpoint intact. The checkpoint layout is defined here (:mod:`npgan.runstate`), with a version.
+"""
+import dataclasses
+import os
+import signal
+import sys
+import time
+
+import numpy as np
+
+import npgan
+from npgan import backend as B
+from npgan import models, viz
+from npgan.console import progress
+from npgan.data import Batches
+from npgan.gan import RECORD_FIELDS, NonFiniteError, sample_noise
+from npgan.runfolder import RunFolder, RunFolderError
+from npgan.runstate import (CheckpointError, ResumeError, apply_changes, apply_hyperparameters, load_generator,
+                            load_run_checkpoint, sample, save_run_checkpoint)
+from npgan.settings import SettingError, check_int
+
+__all__ = ["RunConfig", "RunResult", "train", "load_generator", "load_run_checkpoint", "apply_changes", "sample",
+           "RunFolder",
+           "RunFolderError", "CheckpointError", "ResumeError", "SettingError"]
+
+GRID_SIZE = 100  # samples in each epoch's grid, from a fixed noise batch
+
+
+@dataclasses.dataclass
+class RunConfig:
+    """How a run is kept: where, how often it logs, draws and checkpoints (not what it trains)."""
+    out: str = "runs/mnist"
+    seed: int = None               # None: 0 for a new run, the stored seed on resume
+    log_every: int = 20            # iterations between log flushes (one device sync each)
+    sample_every: int = 1          # epochs between sample grids (the last epoch always gets one)
+    checkpoint_every: int = 5      # epochs between ckpt_epochNNN.npz (latest.npz: every epoch)
+    progress: bool = True          # a tqdm bar per epoch, when tqdm is installed
+    overwrite: bool = False        # replace a run already in `out`
+    interrupt_after: int = None    # for tests: stop as Ctrl-C would after this many iterations
+
+    def __post_init__(self):
+        self.seed = check_int("seed", self.seed, low=0, optional=True)
+        for name in ("log_every", "sample_every", "checkpoint_every"):
+            setattr(self, name, check_int(name, getattr(self, name)))
+        self.interrupt_after = check_int("interrupt_after", self.interrupt_after, optional=True)
+
+
+@dataclasses.dataclass
+class RunResult:
+    status: str        # "done" | "interrupted" | "diverged" | "complete" (resumed, nothing left to train)
+    epoch: int         # the epoch a resume would continue in
+    iterations: int
+    latest: str        # the checkpoint to resume from (or the last good one)
+
+    @property
+    def exit_code(self):
+        return {"done": 0, "complete": 0, "interrupted": 130, "diverged": 1}[self.status]
+
+
+def train(recipe, images, config=None, *, backend=None, resume=None, changes=None, data=None, log=print):
+    """Train `recipe` on `images` (float32 host array (N, 784) in [0, 1]) into `config.out`.
+
+    resume: a run checkpoint (path or RunCheckpoint) to continue; the recipe is then the stored one, with
+    `changes` (a dict of recipe fields the caller set: a longer `epochs`, a new `lr`, ...) applied or
+    refused (ResumeError). `data` ({"source", "path"}) is recorded in the checkpoints so that a resume can
+    find the images again. Everything is validated before anything is written. Returns a RunResult."""
+    config = config or RunConfig()
+    backend = B.resolve_backend(backend)
+    changes = changes or {}
+    saved = load_run_checkpoint(resume) if resume else None
+    if saved:
+        recipe, resume = apply_changes(saved, changes), saved.path
+        if config.seed is not None and saved.seed is not None and config.seed != saved.seed:
+            raise ResumeError(f"{resume} was trained with seed {saved.seed}; a resume keeps it (drop --seed)")
+    stored_seed = saved.seed if saved and saved.seed is not None else 0
+    config = dataclasses.replace(config, seed=stored_seed if config.seed is None else config.seed)
+    if recipe is None:
+        raise SettingError("recipe", "a new run needs a recipe (npgan.models.recipe)")
+    per_epoch = _iterations_per_epoch(recipe, len(images))
+    folder = RunFolder(config.out)
+    _check_folder(folder, resume, config.overwrite)
+
+    npgan.manual_seed(config.seed)
+    trainer = models.build_trainer(recipe, pixel_means=images.mean(axis=0), backend=backend)
+    loader = Batches(images, batch_size=recipe.batch_size, backend=backend)
+    # the grids' noise has its own generator, so it is the same after a resume
+    fixed_noise = B.to_device(sample_noise(GRID_SIZE, recipe.z_dim, recipe.noise, np,
+                                           rng=np.random.default_rng([config.seed, 99])), backend)
+    epoch, done_in_epoch = 1, 0
+    if saved:
+        saved.restore(trainer, loader)
+        apply_hyperparameters(trainer, recipe, changes)
+        epoch, done_in_epoch = saved.epoch, saved.done_in_epoch
+        if epoch > recipe.epochs:
+            log(f"{resume}: the run is already complete ({recipe.epochs} of {recipe.epochs} epochs); pass a "
+                f"larger --epochs to train further")
+            return RunResult("complete", epoch, trainer.iterations, resume)
+
+    stale = folder.open()
+    try:
+        if config.overwrite:
+            folder.clear()
+        if stale:
+            log(f"removed {stale} temporary file(s) left in {config.out} by a run that was killed")
+        history = folder.start_logs(RECORD_FIELDS, trainer.iterations, epoch)
+        where = f"resumed from {resume}: epoch {epoch}, iteration {trainer.iterations}; " if saved else ""
+        log(f"npgan {npgan.__version__}: {where}arch={recipe.arch} backend={backend} optimizer={recipe.optimizer} "
+            f"lr={trainer.opt_G.lr:g} batch={recipe.batch_size} k={recipe.k} loss={recipe.loss} "
+            f"noise={recipe.noise} epochs={recipe.epochs} images={len(images)} -> {config.out}")
+        loop = _Loop(trainer, loader, recipe, config, folder, fixed_noise, per_epoch, history, log, data)
+        return loop.run(epoch, done_in_epoch)
+    finally:
+        folder.close()
+
+
+def _iterations_per_epoch(recipe, n_images):
+    batches = n_images // recipe.batch_size
+    per_epoch = batches // (1 if recipe.update == "simultaneous" else recipe.k)
+    if per_epoch == 0:
+        raise SettingError("batch_size", f"{n_images} training images make no full iteration of "
+                           f"{recipe.k} minibatch(es) of {recipe.batch_size}: use a smaller batch size")
+    return per_epoch
+
+
+def _check_folder(folder, resume, overwrite):
+    folder.check_usable()
+    held = folder.run_files()
+    if not held or overwrite:
+        return
+    if resume and os.path.dirname(os.path.abspath(resume)) == os.path.abspath(folder.path):
+        return  # continuing the run that lives here
+    shown = ", ".join(held[:3]) + (", ..." if len(held) > 3 else "")
+    raise RunFolderError(f"{folder.path!r} already holds a run ({shown}): continue it with --resume "
+                         f"{folder.file('latest.npz')}, replace it with --overwrite, or choose another --out")
+
+
+class _Loop:
+    """The epoch loop of one run (the state that the closures of a longer function would otherwise hold)."""
+
+    def __init__(self, trainer, loader, recipe, config, folder, fixed_noise, per_epoch, history, log, data):
+        self.trainer, self.loader, self.recipe, self.config, self.data = trainer, loader, recipe, config, data
+        self.folder, self.fixed_noise, self.per_epoch, self.history, self.log = (folder, fixed_noise, per_epoch,
+                                                                                 history, log)
+        self.latest = folder.file("latest.npz")
+
+    def run(self, epoch, done_in_epoch):
+        stop, batches = _StopSignals(), _endless(self.loader)
+        try:
+            while epoch <= self.recipe.epochs:
+                self.trainer.begin_epoch(epoch)
+                started = time.perf_counter()
+                bar = progress(self.per_epoch, not self.config.progress, done_in_epoch, f"epoch {epoch}")
+                try:
+                    while done_in_epoch < self.per_epoch:
+                        self.trainer.iteration(batches)
+                        done_in_epoch += 1
+                        stopping = stop.requested or self.trainer.iterations == self.config.interrupt_after
+                        if stopping or done_in_epoch % self.config.log_every == 0 or done_in_epoch == self.per_epoch:
+                            self._flush(epoch, bar)
+                        bar.update(1)
+                        if stopping:
+                            self._save(self.latest, epoch, done_in_epoch)
+                            self.log(f"interrupted at epoch {epoch}, iteration {self.trainer.iterations}: saved "
+                                     f"{self.latest}; continue with --resume {self.latest}")
+                            return RunResult("interrupted", epoch, self.trainer.iterations, self.latest)
+                finally:
+                    bar.close()
+                self._end_epoch(epoch, time.perf_counter() - started)
+                epoch, done_in_epoch = epoch + 1, 0
+        except NonFiniteError as error:
+            kept = self.latest if os.path.exists(self.latest) else "none yet"
+            print(f"stopped: {error}. The run diverged: try a smaller learning rate. The last good checkpoint is "
+                  f"kept: {kept}", file=sys.stderr)
+            return RunResult("diverged", epoch, self.trainer.iterations, kept)
+        finally:
+            stop.restore()
+        self.log(f"done: samples and checkpoints in {self.config.out}")
+        return RunResult("done", epoch, self.trainer.iterations, self.latest)
+
+    def _flush(self, epoch, bar):
+        rows = self.folder.append_rows(epoch, self.trainer.pop_records())  # pop: raises NonFiniteError first
+        self.history.extend(rows)
+        if rows:
+            r = rows[-1]
+            bar.set_postfix(D=f"{r['d_loss']:.3f}", G=f"{r['g_loss']:.3f}", Dx=f"{r['d_real']:.2f}",
+                            DGz=f"{r['d_fake']:.2f}")
+
+    def _end_epoch(self, epoch, seconds):
+        rows = self.history[-self.per_epoch:]
+        summary = {"epoch": epoch, "seconds": round(seconds, 2), "iterations": self.trainer.iterations,
+                   **{key: float(np.mean([r[key] for r in rows])) for key in RECORD_FIELDS}}
+        self.folder.append_summary(summary)
+        self.log(f"epoch {epoch}/{self.recipe.epochs}  {seconds:.1f} s  D loss {summary['d_loss']:.3f}  "
+                 f"G loss {summary['g_loss']:.3f}  D(x) {summary['d_real']:.3f}  D(G(z)) {summary['d_fake']:.3f}")
+        if epoch % self.config.sample_every == 0 or epoch == self.recipe.epochs:
+            viz.save_grid(sample(self.trainer.G, len(self.fixed_noise), z=self.fixed_noise),
+                          self.folder.file(f"samples_epoch{epoch:03d}.png"))
+        viz.plot_curves(self.history, self.folder.file("curves.png"))
+        if epoch % self.config.checkpoint_every == 0:  # before latest.npz moves past this epoch
+            self._save(self.folder.file(f"ckpt_epoch{epoch:03d}.npz"), epoch + 1, 0)
+        self._save(self.latest, epoch + 1, 0)
+
+    def _save(self, path, epoch, done_in_epoch):
+        save_run_checkpoint(path, self.trainer, self.loader, self.recipe, epoch, done_in_epoch,
+                            seed=self.config.seed, data=self.data)
+
+
+def _endless(loader):
+    """Batch after batch, rolling into the next shuffle when an epoch's batches run out (k > 1 may need a
+    batch from the next one)."""
+    while True:
+        yield loader.next_batch()
+
+
+class _StopSignals:
+    """Ctrl-C (SIGINT) and SIGTERM set a flag that the loop reads between iterations, so a checkpoint is
+    never taken halfway through an update; a second signal stops at once (temporary files are removed)."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = {}
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._previous[signum] = signal.signal(signum, self._handle)
+            except ValueError:  # not the main thread: signals stay as they are
+                pass
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            self.restore()
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nstopping: finishing this iteration, saving a checkpoint, then exiting (signal again to stop "
+              "at once, without saving)", file=sys.stderr)
+
+    def restore(self):
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous = {}

@@ -1,0 +1,159 @@
+"""The run folder: what a training run writes, in an order that survives a kill at any moment.
+
+    runs/mnist/
+      metrics.csv          one row per iteration (appended once per logging interval)
+      history.jsonl        one line per finished epoch
+      samples_epochNNN.png curves.png
+      ckpt_epochNNN.npz    every --checkpoint-every epochs, written BEFORE latest.npz moves on
+      latest.npz           where a resume continues
+      .npgan-lock          held (flock) while a run writes here
+
+Rules: a folder that holds a run is refused unless the caller resumes it or asks to overwrite it; a
+second process cannot write into a folder that a live run holds; every file is replaced atomically
+(npgan.checkpoint.atomic_file), and temporary files that a killed run left behind are removed when the
+next run opens the folder. On resume the logs are cut back to the checkpoint: rows past its iteration,
+epochs it had not finished and a torn last line (a kill mid-append) are dropped.
+"""
+import csv
+import glob
+import json
+import os
+import re
+
+from npgan.checkpoint import TEMP_PREFIX, atomic_file
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; a second writer is then the user's responsibility
+    fcntl = None
+
+RUN_FILES = ("latest.npz", "metrics.csv", "history.jsonl", "curves.png")
+RUN_PATTERNS = ("ckpt_epoch*.npz", "samples_epoch*.png")
+STALE_PATTERNS = (TEMP_PREFIX + "*", ".tmp-*.npz")  # the second: temp names of npgan before 0.3
+LOCK_NAME = ".npgan-lock"
+
+
+class RunFolderError(RuntimeError):
+    """The folder cannot be used as asked (it holds another run, another process writes to it, ...)."""
+
+
+class RunFolder:
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        self._lock = None
+
+    def file(self, name):
+        return os.path.join(self.path, name)
+
+    def run_files(self):
+        """The names of the run outputs present (empty for a new or empty folder)."""
+        if not os.path.isdir(self.path):
+            return []
+        names = [name for name in RUN_FILES if os.path.exists(self.file(name))]
+        for pattern in RUN_PATTERNS:
+            names += sorted(os.path.basename(p) for p in glob.glob(self.file(pattern)))
+        return names
+
+    def check_usable(self):
+        """Refuse a path that exists but is not a folder (before anything is written)."""
+        if os.path.exists(self.path) and not os.path.isdir(self.path):
+            raise RunFolderError(f"output folder {self.path!r} exists and is not a folder")
+
+    # --- opening -----------------------------------------------------------------------------------------
+
+    def open(self):
+        """Create the folder, take its lock and remove temporary files a killed run left. Returns how many
+        stale temporary files were removed."""
+        self.check_usable()
+        os.makedirs(self.path, exist_ok=True)
+        if fcntl is not None:
+            handle = open(self.file(LOCK_NAME), "a+")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                raise RunFolderError(f"another npgan run is writing to {self.path!r}; wait for it to finish "
+                                     "or choose another --out") from None
+            self._lock = handle
+        stale = [p for pattern in STALE_PATTERNS for p in glob.glob(self.file(pattern))]
+        for path in stale:
+            os.remove(path)
+        return len(stale)
+
+    def close(self):
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def clear(self):
+        """Remove the run outputs (and nothing else: other files in the folder stay)."""
+        for name in self.run_files():
+            os.remove(self.file(name))
+
+    # --- logs --------------------------------------------------------------------------------------------
+
+    def start_logs(self, fields, iteration=0, epoch=1):
+        """Open the logs for a run that continues after `iteration` in `epoch` (0 and 1: a new run).
+
+        Returns the metrics rows kept (dicts of numbers), which the curves are drawn from."""
+        self.fields = ("epoch", "iteration", *fields)
+        rows, raw, torn = self._read_metrics(iteration)
+        with atomic_file(self.file("metrics.csv"), "w") as f:
+            writer = csv.writer(f)
+            writer.writerow(self.fields)
+            writer.writerows([[line[k] for k in self.fields] for line in raw])  # the kept rows, as written
+        history = self._read_history(epoch)
+        with atomic_file(self.file("history.jsonl"), "w") as f:
+            f.writelines(json.dumps(line) + "\n" for line in history)
+        for path in glob.glob(self.file("samples_epoch*.png")):
+            match = re.fullmatch(r"samples_epoch(\d+)\.png", os.path.basename(path))
+            if match and int(match.group(1)) >= epoch:
+                os.remove(path)  # drawn by the part of a run that the checkpoint does not hold
+        self.torn_rows = torn
+        return rows
+
+    def _read_metrics(self, iteration):
+        path = self.file("metrics.csv")
+        if iteration == 0 or not os.path.exists(path):
+            return [], [], 0
+        rows, raw, torn = [], [], 0
+        with open(path, newline="") as f:
+            for line in csv.DictReader(f):
+                try:
+                    row = {k: (int(line[k]) if k in ("epoch", "iteration") else float(line[k])) for k in self.fields}
+                except (KeyError, TypeError, ValueError):  # a torn line (a kill mid-append) or a foreign one
+                    torn += 1
+                    continue
+                if row["iteration"] <= iteration:
+                    rows.append(row)
+                    raw.append(line)
+        return rows, raw, torn
+
+    def _read_history(self, epoch):
+        path = self.file("history.jsonl")
+        if epoch <= 1 or not os.path.exists(path):
+            return []
+        kept = []
+        with open(path) as f:
+            for line in f:
+                try:
+                    summary = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(summary, dict) and isinstance(summary.get("epoch"), int) and summary["epoch"] < epoch:
+                    kept.append(summary)
+        return kept
+
+    def append_rows(self, epoch, rows):
+        """Append one logging interval's rows to metrics.csv. Returns them as written (6 significant digits),
+        so that what a run computes from its rows (epoch means, curves) is the same after a resume, which
+        reads them back from the file."""
+        written = [{"epoch": epoch, "iteration": row["iteration"],
+                    **{k: f"{row[k]:.6g}" for k in self.fields[2:]}} for row in rows]
+        with open(self.file("metrics.csv"), "a", newline="") as f:
+            csv.writer(f).writerows([[line[k] for k in self.fields] for line in written])
+        return [{k: (v if k in ("epoch", "iteration") else float(v)) for k, v in line.items()} for line in written]
+
+    def append_summary(self, summary):
+        with open(self.file("history.jsonl"), "a") as f:
+            f.write(json.dumps(summary) + "\n")

@@ -1,0 +1,190 @@
+"""The run checkpoint: its layout (versioned), loading it with errors that name the file, resuming with
+changed settings, and sampling from the generator it holds.
+
+Layout ``npgan-run-1`` (one .npz, npgan.checkpoint: nested keys, no pickle)::
+
+    layout    "npgan-run-1"
+    trainer   G, D, opt_G, opt_D (their state_dicts), counters, schedule_i
+    loader    the data order: epoch, position, permutation
+    rng       the run's random generators (JSON)
+    recipe    the training recipe (JSON, npgan.models.Recipe)
+    progress  epoch (the one to continue in), done_in_epoch (its iterations already done)
+    run       seed, images (the number of training images)
+
+Files written by npgan 0.2 have no `layout` entry and no `run` section; they load as ``npgan-run-0``.
+"""
+import dataclasses
+import json
+
+import numpy as np
+
+import npgan
+from npgan import backend as B
+from npgan import models
+from npgan.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from npgan.gan import sample_noise
+from npgan.nn.module import StateDictMismatch
+from npgan.settings import SettingError
+
+LAYOUT = "npgan-run-1"
+KNOWN_LAYOUTS = ("npgan-run-0", LAYOUT)
+SECTIONS = ("trainer", "loader", "rng", "recipe", "progress")
+# Recipe fields a resumed run may change; every other field describes the state itself.
+RESUMABLE = ("epochs", "lr", "momentum", "betas", "loss")
+
+
+class ResumeError(ValueError):
+    """A resume asked for something the checkpoint cannot continue with."""
+
+
+def describe(recipe):
+    return f"'{recipe.arch}' GAN (z_dim {recipe.z_dim}, hidden {recipe.hidden})"
+
+
+@dataclasses.dataclass
+class RunCheckpoint:
+    path: str
+    state: dict
+    recipe: models.Recipe
+    epoch: int
+    done_in_epoch: int
+    seed: int          # None for files of npgan 0.2
+    images: int        # None for files of npgan 0.2
+    data: dict         # where the images came from: {"source": ..., "path": ...} (empty if not recorded)
+
+    @property
+    def iterations(self):
+        return int(self.state["trainer"]["counters"]["iterations"])
+
+    @property
+    def completed_epochs(self):
+        return self.epoch - 1
+
+    def restore(self, trainer, loader):
+        """Load the trainer, the data order and the random generators (all checked against this file)."""
+        if self.images is not None and self.images != len(loader.images):
+            raise ResumeError(f"{self.path} was trained on {self.images} images, this data has "
+                              f"{len(loader.images)}: resume with the same data (--data-dir, --train-images)")
+        try:
+            trainer.load_state_dict(self.state["trainer"])
+            loader.load_state_dict(self.state["loader"])
+        except StateDictMismatch as error:
+            raise CheckpointError(f"{self.path}: its weights do not fit the {describe(self.recipe)} that its "
+                                  f"recipe describes ({error})") from None
+        except (KeyError, ValueError, TypeError) as error:
+            raise CheckpointError(f"{self.path}: cannot restore the run from it ({type(error).__name__}: "
+                                  f"{error})") from None
+        B.set_rng_state(self.state["rng"], fallback_offset=trainer.iterations)
+
+
+def load_run_checkpoint(path):
+    """Read and check a run checkpoint; every problem is a CheckpointError naming the file."""
+    if isinstance(path, RunCheckpoint):
+        return path
+    state = load_checkpoint(path)
+    layout = state.get("layout", "npgan-run-0")
+    if layout not in KNOWN_LAYOUTS:
+        raise CheckpointError(f"{path}: run layout {layout!r} is not one this npgan {npgan.__version__} reads "
+                              f"({', '.join(KNOWN_LAYOUTS)}): written by a newer npgan?")
+    missing = [name for name in SECTIONS if name not in state]
+    if missing:
+        raise CheckpointError(f"{path}: not a training-run checkpoint (it has no {', '.join(missing)} "
+                              f"section{'s' if len(missing) > 1 else ''})")
+    try:
+        recipe = models.Recipe.from_dict(json.loads(state["recipe"]))
+        progress, run = state["progress"], state.get("run", {})
+        epoch, done = int(progress["epoch"]), int(progress["done_in_epoch"])
+        int(state["trainer"]["counters"]["iterations"])
+    except (SettingError, ValueError, TypeError, KeyError, AttributeError) as error:
+        raise CheckpointError(f"{path}: damaged run checkpoint ({type(error).__name__}: {error})") from None
+    return RunCheckpoint(str(path), state, recipe, epoch, done, _int_or_none(run.get("seed")),
+                         _int_or_none(run.get("images")),
+                         {k[len("data_"):]: v for k, v in run.items() if k.startswith("data_")})
+
+
+def _int_or_none(value):
+    return None if value is None else int(value)
+
+
+def save_run_checkpoint(path, trainer, loader, recipe, epoch, done_in_epoch, seed, data=None):
+    """Write the run's state at the end of an iteration: it continues in `epoch` after `done_in_epoch`.
+    `data`: where the images came from ({"source": ..., "path": ...}), so a resume can find them again."""
+    run = {"seed": seed, "images": len(loader.images), **{f"data_{k}": str(v) for k, v in (data or {}).items()}}
+    save_checkpoint(path, {"layout": LAYOUT, "trainer": trainer.state_dict(), "loader": loader.state_dict(),
+                           "rng": B.rng_state(), "recipe": json.dumps(recipe.to_dict()),
+                           "progress": {"epoch": epoch, "done_in_epoch": done_in_epoch}, "run": run})
+    return path
+
+
+def apply_changes(saved, changes):
+    """The recipe a resumed run continues with: the stored one, with the RESUMABLE fields of `changes`
+    replaced. Any other field that differs is a ResumeError naming it (the state cannot follow it)."""
+    recipe = saved.recipe
+    for name, value in changes.items():
+        if value is None or value == getattr(recipe, name):
+            continue
+        if name == "arch":
+            raise ResumeError(f"{saved.path} holds a {describe(recipe)}; --arch {value} asks for another "
+                              f"architecture: drop --arch (a resume keeps the stored one)")
+        if name not in RESUMABLE:
+            raise ResumeError(f"{saved.path} was trained with {name} = {getattr(recipe, name)!r}; a resume cannot "
+                              f"change it to {value!r} (it may change: {', '.join(RESUMABLE)})")
+        if name == "momentum" and recipe.final_momentum is not None:
+            raise ResumeError(f"{saved.path}: momentum follows the recipe's ramp to {recipe.final_momentum}; "
+                              f"a resume cannot set it")
+    allowed = {k: v for k, v in changes.items() if k in RESUMABLE and v is not None}
+    return dataclasses.replace(recipe, **allowed)
+
+
+def apply_hyperparameters(trainer, recipe, changes):
+    """After a restore: the optimizers take the changed lr, momentum and betas (their saved values would
+    otherwise win)."""
+    if changes.get("lr") is not None:
+        trainer.set_lr(recipe.lr)
+    for optimizer in (trainer.opt_G, trainer.opt_D):
+        if changes.get("momentum") is not None and hasattr(optimizer, "momentum"):
+            optimizer.momentum = recipe.momentum
+        if changes.get("betas") is not None and hasattr(optimizer, "betas"):
+            optimizer.betas = tuple(recipe.betas)
+
+
+def load_generator(path, backend=None):
+    """(G, recipe) of a run checkpoint: G on `backend`, in eval mode. Refuses a generator whose weights are
+    not all finite (a diverged run: sample from an earlier checkpoint)."""
+    saved = load_run_checkpoint(path)
+    G, _ = models.build(saved.recipe)
+    weights = saved.state["trainer"].get("G", {})
+    bad = [name for name, value in weights.items()
+           if np.issubdtype(np.asarray(value).dtype, np.floating) and not np.isfinite(value).all()]
+    if bad:
+        raise CheckpointError(f"{path}: the generator's {', '.join(bad[:3])} hold{'s' if len(bad) == 1 else ''} "
+                              f"non-finite values (the run diverged); sample from an earlier checkpoint")
+    try:
+        G.load_state_dict(weights)
+    except (StateDictMismatch, ValueError, TypeError) as error:
+        raise CheckpointError(f"{path}: its generator does not fit the {describe(saved.recipe)} its recipe "
+                              f"describes ({error})") from None
+    return G.to(B.resolve_backend(backend)).eval(), saved.recipe
+
+
+def sample(G, n, recipe=None, seed=None, z=None, batch_size=1000):
+    """n images from G, in eval mode, as a float32 host array (n, 784) clipped to [0, 1].
+
+    z: the noise (a device array of n rows); else drawn from `recipe`'s prior in chunks of `batch_size`
+    from the run's generators, reseeded with `seed` when given (so a seed always gives the same images)."""
+    if z is None and recipe is None:
+        raise ValueError("sample needs the recipe (its z_dim and noise prior) or the noise z")
+    if seed is not None:
+        npgan.manual_seed(seed)
+    was_training = G.training
+    G.eval()
+    chunks = []
+    try:
+        with npgan.no_grad():
+            for start in range(0, n, batch_size):
+                m = min(batch_size, n - start)
+                noise = z[start:start + m] if z is not None else sample_noise(m, recipe.z_dim, recipe.noise, G.xp)
+                chunks.append(B.to_cpu(G(noise)))
+    finally:
+        G.train(was_training)
+    return np.clip(np.concatenate(chunks), 0.0, 1.0).astype(np.float32, copy=False)
