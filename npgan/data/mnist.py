@@ -129,7 +129,8 @@ def _read_idx(f, path, magic):
         got += len(block)
     if got < expected or f.read(1):
         size, problem = (f"{4 + 4 * ndim + got}", "truncated?") if got < expected else \
-            (f"more than {4 + 4 * ndim + expected}", "trailing bytes: corrupt?")
+            (f"more than {4 + 4 * ndim + expected}" if _is_gzip(path) else f"{os.path.getsize(path)}",
+             "trailing bytes: corrupt?")
         raise MnistFormatError(f"{path}: shape {shape} of {dtype.name} means {4 + 4 * ndim + expected} bytes, "
                                f"file has {size}{' (decompressed)' if _is_gzip(path) else ''}: {problem}")
     # astype to native byte order copies, so the result is writable and independent of the bytes read
