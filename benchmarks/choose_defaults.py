@@ -10,7 +10,6 @@ examples/evaluate.py (npgan.metrics: FID, classifier score, classes covered by 1
 scores.json.
 """
 import argparse
-import importlib.util
 import json
 import os
 import sys
@@ -33,23 +32,14 @@ CANDIDATES = {  # name -> flags of examples/mnist_gan.py (a first sweep also tri
 }
 
 
-def load_module(file_name, module_name):
-    """An example script, imported as a module (examples/ is not a package)."""
-    path = os.path.join(HERE, "..", "examples", file_name)
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def train(args):
-    example = load_module("mnist_gan.py", "mnist_gan_example")
+    from npgan import mnist as example
     summary = {}
     for name in args.only or CANDIDATES:
         out = os.path.join(args.out, name)
         started = time.perf_counter()
         code = example.main(["--arch", "slides", *CANDIDATES[name], "--epochs", str(args.epochs),
-                             "--checkpoint-every", "1", "--seed", str(args.seed), "--no-progress",
+                             "--checkpoint-every", "1", "--seed", str(args.seed), "--no-progress", "--overwrite",
                              "--out", out, *(["--backend", args.backend] if args.backend else []),
                              *(["--data-dir", args.data_dir] if args.data_dir else [])])
         summary[name] = {"exit": code, "seconds": round(time.perf_counter() - started, 1)}
@@ -61,7 +51,7 @@ def train(args):
 def score(args):
     """Every epoch checkpoint of every candidate, scored by examples/evaluate.py (npgan.metrics)."""
     from npgan.metrics import MnistEvaluator
-    evaluate = load_module("evaluate.py", "evaluate_example")
+    from npgan import evaluation as evaluate
     backend = args.backend or "numpy"
     evaluator = MnistEvaluator(data_dir=args.data_dir, backend=backend)
     real = evaluate.reference(evaluator, args.n, args.seed)

@@ -19,7 +19,6 @@ section of benchmarks/RESULTS.md. Every row states its training budget: epochs, 
 `--extra-rows rows.json` adds rows that another run of this script measured (its `rows.json`).
 """
 import argparse
-import importlib.util
 import json
 import os
 import platform
@@ -35,13 +34,6 @@ PAPER_ROWS = [  # Goodfellow et al. (2014), Table 1, MNIST column (nats)
     ("Deep GSN [Bengio et al. 2014]", "214 ± 1.1"),
     ("Adversarial nets [Goodfellow et al. 2014]", "225 ± 2"),
 ]
-
-
-def load_example(name):
-    spec = importlib.util.spec_from_file_location(f"npgan_example_{name}", os.path.join(ROOT, "examples", f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def parse_args(argv=None):
@@ -73,9 +65,10 @@ def parse_args(argv=None):
 
 
 def train(arch, epochs, args, gan):
-    """Train one preset with examples/mnist_gan.py; returns (checkpoint, wall seconds)."""
+    """Train one preset with the MNIST command line (npgan.mnist); returns (checkpoint, wall seconds)."""
     out = os.path.join(args.out, arch)
     flags = ["--arch", arch, "--epochs", str(epochs), "--seed", str(args.seed), "--out", out, "--no-progress",
+             "--overwrite",
              "--checkpoint-every", "1" if arch == "slides" else str(epochs), "--log-every", "100"]
     flags += ["--backend", args.backend] if args.backend else []
     flags += ["--data-dir", args.data_dir] if args.data_dir else []
@@ -203,7 +196,8 @@ def measure(args):
     from npgan import backend as B
     from npgan.metrics import MnistEvaluator
     backend = B.resolve_backend(args.backend)
-    gan, ev = load_example("mnist_gan"), load_example("evaluate")
+    from npgan import evaluation as ev
+    from npgan import mnist as gan
     os.makedirs(args.out, exist_ok=True)
     runs = {}
     for arch, given, epochs in (("paper", args.paper_checkpoint, args.paper_epochs),
@@ -244,7 +238,7 @@ def measure(args):
 
 def render(table, args):
     """The plot and the RESULTS.md section from measure()'s data, plus the --extra-rows of other runs."""
-    ev = load_example("evaluate")
+    from npgan import evaluation as ev
     rows, curve, meta = list(table["rows"]), table["curve"], table["meta"]
     seconds = [row["parzen"]["seconds"] for row in rows]
     for path in args.extra_rows:

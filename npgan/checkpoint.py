@@ -98,7 +98,7 @@ def load_checkpoint(path):
     if os.path.isdir(path):
         raise CheckpointError(f"{path!r} is not an npgan checkpoint: it is a directory")
     if not zipfile.is_zipfile(path):
-        kind = "a plain .npy array" if _starts_with(path, b"\x93NUMPY") else "not an .npz archive"
+        kind = "a plain .npy array" if _starts_with(path, b"\x93NUMPY") else "not a complete .npz archive (truncated, corrupt or another format)"
         raise CheckpointError(f"{path!r} is not an npgan checkpoint: it is {kind}")
     try:
         with np.load(path, allow_pickle=False) as archive:

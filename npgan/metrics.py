@@ -181,14 +181,16 @@ class MnistEvaluator:
     """
 
     def __init__(self, data_dir=None, backend="numpy", classifier=None, classifier_path=None, log=None):
-        from npgan.classifier import load_or_train_classifier
+        from npgan.classifier import load_or_train_classifier, provenance
         from npgan.data import load_mnist, train_validation_split
         self.backend = B.resolve_backend(backend)
-        images, labels = load_mnist("train", data_dir=data_dir)
-        (self.train_x, _), (self.val_x, _) = train_validation_split(images, labels)
+        split = load_mnist("train", data_dir=data_dir)
+        self.data_source = split.source
+        (self.train_x, _), (self.val_x, _) = train_validation_split(*split)
         self.test_x, self.test_y = load_mnist("test", data_dir=data_dir)
         self.classifier = classifier or load_or_train_classifier(classifier_path, data_dir, self.backend,
-                                                                 log=log)
+                                                                 log=log, full_data=not split.is_subset)
+        self.provenance = provenance(self.classifier)
         test_features, test_probs = self.classifier.embed(self.test_x)
         self.test_accuracy = float((test_probs.argmax(axis=1) == self.test_y).mean())
         self.test_stats = gaussian_stats(test_features)

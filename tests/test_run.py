@@ -78,7 +78,8 @@ def test_a_short_run_writes_samples_curves_logs_and_checkpoints(tmp_path, data_d
     assert len(lines) == 1 + 2 * PER_EPOCH  # one row per iteration
     assert [json.loads(line)["epoch"] for line in read(out, "history.jsonl").splitlines()] == [1, 2]
     state = load_checkpoint(os.path.join(out, "latest.npz"))
-    assert state["layout"] == runstate.LAYOUT and state["run"] == {"seed": 3, "images": 96}
+    assert state["layout"] == runstate.LAYOUT
+    assert state["run"] == {"seed": 3, "images": 96, "data_source": "data_dir", "data_path": data_dir}
     assert state["progress"] == {"epoch": 3, "done_in_epoch": 0}
     assert state["trainer"]["counters"]["g_updates"] == 2 * PER_EPOCH
 
@@ -96,9 +97,8 @@ def test_interrupt_and_resume_ends_bit_identical_to_an_uninterrupted_run(tmp_pat
     code, resumed = train(tmp_path, data_dir, "--epochs", "2", "--interrupt-after", str(stop_at), name="resumed")
     assert code == 130  # the Ctrl-C path: checkpoint saved, clean exit
     assert load_checkpoint(os.path.join(resumed, "latest.npz"))["trainer"]["counters"]["iterations"] == stop_at
-    code, _ = train(tmp_path, data_dir, "--resume", os.path.join(resumed, "latest.npz"), name="resumed",
-                    tiny=["--no-progress", "--log-every", "3"])
-    assert code == 0
+    latest = os.path.join(resumed, "latest.npz")  # resumed without --data-dir: the stored folder is used
+    assert main(["--resume", latest, "--out", resumed, "--no-progress", "--log-every", "3"]) == 0
     assert_same_weights(os.path.join(straight, "latest.npz"), os.path.join(resumed, "latest.npz"))
     assert read(straight, "metrics.csv") == read(resumed, "metrics.csv")
     history = [{k: v for k, v in json.loads(line).items() if k != "seconds"}
