@@ -76,9 +76,11 @@ def atomic_file(path, mode="wb"):
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         if os.path.exists(tmp):
             os.remove(tmp)
+        if isinstance(error, OSError) and not error.filename:  # "File too large", "No space left": say where
+            raise OSError(error.errno, f"cannot write {path}: {error.strerror or error}") from error
         raise
 
 

@@ -62,6 +62,10 @@ class RunCheckpoint:
 
     def restore(self, trainer, loader):
         """Load the trainer, the data order and the random generators (all checked against this file)."""
+        bad = non_finite(self.state["trainer"])
+        if bad:
+            raise CheckpointError(f"{self.path} holds non-finite values ({', '.join(bad[:3])}): the run had "
+                                  f"diverged when it was saved; resume from an earlier checkpoint")
         if self.images is not None and self.images != len(loader.images):
             raise ResumeError(f"{self.path} was trained on {self.images} images, this data has "
                               f"{len(loader.images)}: resume with the same data (--data-dir, --train-images)")
@@ -100,6 +104,17 @@ def load_run_checkpoint(path):
     return RunCheckpoint(str(path), state, recipe, epoch, done, _int_or_none(run.get("seed")),
                          _int_or_none(run.get("images")),
                          {k[len("data_"):]: v for k, v in run.items() if k.startswith("data_")})
+
+
+def non_finite(tree, prefix=""):
+    """The names of the floating-point arrays in a nested state dict that hold NaN or inf."""
+    bad = []
+    for name, value in tree.items() if isinstance(tree, dict) else ():
+        if isinstance(value, dict):
+            bad += non_finite(value, f"{prefix}{name}/")
+        elif np.issubdtype(np.asarray(value).dtype, np.floating) and not np.isfinite(value).all():
+            bad.append(prefix + name)
+    return bad
 
 
 def _int_or_none(value):
@@ -154,8 +169,7 @@ def load_generator(path, backend=None):
     saved = load_run_checkpoint(path)
     G, _ = models.build(saved.recipe)
     weights = saved.state["trainer"].get("G", {})
-    bad = [name for name, value in weights.items()
-           if np.issubdtype(np.asarray(value).dtype, np.floating) and not np.isfinite(value).all()]
+    bad = non_finite(weights)
     if bad:
         raise CheckpointError(f"{path}: the generator's {', '.join(bad[:3])} hold{'s' if len(bad) == 1 else ''} "
                               f"non-finite values (the run diverged); sample from an earlier checkpoint")
