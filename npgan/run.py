@@ -145,6 +145,9 @@ def _check_folder(folder, resume, overwrite):
     if resume and os.path.dirname(os.path.abspath(resume)) == os.path.abspath(folder.path):
         return  # continuing the run that lives here
     shown = ", ".join(held[:3]) + (", ..." if len(held) > 3 else "")
+    if not any(name.endswith(".npz") for name in held):  # killed before its first checkpoint
+        raise RunFolderError(f"{folder.path!r} holds the logs of a run that saved no checkpoint ({shown}): "
+                             f"replace them with --overwrite, or choose another --out")
     raise RunFolderError(f"{folder.path!r} already holds a run ({shown}): continue it with --resume "
                          f"{folder.file('latest.npz')}, replace it with --overwrite, or choose another --out")
 
