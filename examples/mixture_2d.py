@@ -23,19 +23,16 @@ import os
 import sys
 import time
 
-# The runs go to worker processes, one per core; the matrices are small, so each worker is fastest with
-# one BLAS thread (two threads per worker on two cores would fight). Set before NumPy is imported.
-for _name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
-    os.environ.setdefault(_name, "1")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-import npgan  # noqa: E402
-from npgan import backend as B  # noqa: E402
-from npgan import nn, optim  # noqa: E402
-from npgan.data import toy  # noqa: E402
-from npgan.gan import GANTrainer, sample_noise  # noqa: E402
-from npgan.nn.losses import GENERATOR_LOSSES  # noqa: E402
+import npgan
+from npgan import backend as B
+from npgan import nn, optim
+from npgan.data import toy
+from npgan.console import progress, single_blas_thread
+from npgan.gan import GANTrainer, sample_noise
+from npgan.nn.losses import GENERATOR_LOSSES
+from npgan.run import infer
 
 # scale: the nets see x / scale (unit-sized inputs and outputs); every metric is in the data's own units.
 # iterations: generator updates per run unless --iterations is given (the grid needs more).
@@ -85,6 +82,7 @@ def run(job):
     """Train one setting, job = (dataset, loss, k, args); return its final metrics and the snapshots
     (iteration, samples in data units, metrics)."""
     dataset, loss, k, args = job
+    single_blas_thread()  # one worker per core and small matrices: a second BLAS thread would only fight
     spec = DATASETS[dataset]
     scale, iterations = spec["scale"], args.iterations or spec["iterations"]
     npgan.manual_seed(args.seed)
@@ -103,8 +101,7 @@ def run(job):
         if iteration % 100 == 0 or iteration in at:
             recent = (recent + trainer.pop_records())[-100:]  # raises if a loss became NaN or infinite
         if iteration in at:
-            with npgan.no_grad():
-                samples = B.to_cpu(G(noise)) * scale
+            samples = infer(G, noise) * scale
             snapshots.append((iteration, samples, toy.mode_coverage(samples, spec["centres"], spec["std"])))
     seconds = time.perf_counter() - started
     final = snapshots[-1][2]
@@ -203,12 +200,8 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     jobs = [(dataset, loss, k, args) for dataset in args.datasets for loss in args.losses for k in args.k]
     workers = args.workers or min(os.cpu_count() or 1, len(jobs))
-    try:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=len(jobs), disable=args.no_progress, dynamic_ncols=True, leave=False, unit="run")
-    except ImportError:
-        bar = None
-    say = bar.write if bar is not None else print
+    bar = progress(len(jobs), args.no_progress, unit="run")
+    say = bar.write
     started = time.perf_counter()
     # Longest runs first (a k-step iteration costs about k + 1 network updates), so the workers finish
     # together; the table keeps the order of `jobs`.
@@ -220,15 +213,13 @@ def main(argv=None):
             done[row["dataset"], row["loss"], row["k"]] = (row, snaps)
             say(f"{row['dataset']:5s} {label(row['loss'], row['k']):12s} modes {row['modes']:2d}/"
                 f"{row['n_modes']:2d}  high quality {100 * row['high_quality']:5.1f} %  ({row['seconds']:.1f} s)")
-            if bar is not None:
-                bar.update(1)
+            bar.update(1)
     finally:
         if pool:
             pool.close()
             pool.join()
     results = [done[dataset, loss, k] for dataset, loss, k, _ in jobs]
-    if bar is not None:
-        bar.close()
+    bar.close()
     for dataset in args.datasets:
         save_training_grid(dataset, [r for r in results if r[0]["dataset"] == dataset],
                            os.path.join(args.out, f"{dataset}_training.png"))

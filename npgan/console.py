@@ -1,5 +1,5 @@
-"""What a long job shows on the terminal: a progress bar (tqdm when installed, else nothing), and one BLAS
-thread for programs whose matrices are too small to share between cores."""
+"""What a long job shows on the terminal: a progress bar (tqdm when installed, else nothing: `bar.write`
+prints either way), and one BLAS thread for programs whose matrices are too small to share between cores."""
 
 
 class _NoBar:
@@ -13,6 +13,10 @@ class _NoBar:
 
     def close(self):
         pass
+
+    @staticmethod
+    def write(line):
+        print(line)
 
 
 def progress(total, disable=False, initial=0, desc="", unit="it"):

@@ -30,12 +30,12 @@ from npgan.console import progress
 from npgan.data import Batches
 from npgan.gan import RECORD_FIELDS, NonFiniteError, sample_noise
 from npgan.runfolder import RunFolder, RunFolderError
-from npgan.runstate import (CheckpointError, ResumeError, apply_changes, apply_hyperparameters, load_generator,
-                            load_run_checkpoint, sample, save_run_checkpoint)
+from npgan.runstate import (CheckpointError, ResumeError, apply_changes, apply_hyperparameters, infer,
+                            load_generator, load_run_checkpoint, sample, save_run_checkpoint)
 from npgan.settings import SettingError, check_int
 
 __all__ = ["RunConfig", "RunResult", "train", "load_generator", "load_run_checkpoint", "apply_changes", "sample",
-           "RunFolder",
+           "infer", "RunFolder",
            "RunFolderError", "CheckpointError", "ResumeError", "SettingError"]
 
 GRID_SIZE = 100  # samples in each epoch's grid, from a fixed noise batch

@@ -181,6 +181,18 @@ def load_generator(path, backend=None):
     return G.to(B.resolve_backend(backend)).eval(), saved.recipe
 
 
+def infer(module, x):
+    """module(x) in eval mode under no_grad (no caches kept, BatchNorm on running statistics, no dropout),
+    returned on the host; the module's train/eval mode is restored."""
+    was_training = module.training
+    module.eval()
+    try:
+        with npgan.no_grad():
+            return B.to_cpu(module(x))
+    finally:
+        module.train(was_training)
+
+
 def sample(G, n, recipe=None, seed=None, z=None, batch_size=1000):
     """n images from G, in eval mode, as a float32 host array (n, 784) clipped to [0, 1].
 
@@ -190,15 +202,9 @@ def sample(G, n, recipe=None, seed=None, z=None, batch_size=1000):
         raise ValueError("sample needs the recipe (its z_dim and noise prior) or the noise z")
     if seed is not None:
         npgan.manual_seed(seed)
-    was_training = G.training
-    G.eval()
     chunks = []
-    try:
-        with npgan.no_grad():
-            for start in range(0, n, batch_size):
-                m = min(batch_size, n - start)
-                noise = z[start:start + m] if z is not None else sample_noise(m, recipe.z_dim, recipe.noise, G.xp)
-                chunks.append(B.to_cpu(G(noise)))
-    finally:
-        G.train(was_training)
+    for start in range(0, n, batch_size):
+        m = min(batch_size, n - start)
+        chunks.append(infer(G, z[start:start + m] if z is not None else
+                            sample_noise(m, recipe.z_dim, recipe.noise, G.xp)))
     return np.clip(np.concatenate(chunks), 0.0, 1.0).astype(np.float32, copy=False)

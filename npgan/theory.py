@@ -21,7 +21,7 @@ is 0 contribute nothing to an expectation under it. The sample-based estimators 
 import numpy as np
 
 __all__ = [
-    "integrate", "gaussian_pdf", "mixture_pdf",
+    "integrate", "gaussian_pdf", "mixture_pdf", "value_from_logits",
     "optimal_discriminator", "value", "virtual_training_criterion",
     "kl_divergence", "js_divergence",
     "histogram_density", "kde_bandwidth", "gaussian_kde",
@@ -229,3 +229,13 @@ def gaussian_kde(samples, x, bandwidth=None):
         u = (flat[start:start + step, None] - samples[None, :]) / h
         out[start:start + step] = np.exp(-0.5 * u * u).sum(axis=1)
     return (out / (samples.size * h * np.sqrt(2.0 * np.pi))).reshape(x.shape)
+
+
+def value_from_logits(logits, p_data, p_g, x):
+    """V(D, G) = integral p_data log D + integral p_g log(1 - D), with D = sigmoid(a) given by its logits a.
+
+    log D = -softplus(-a) and log(1 - D) = -softplus(a), finite at any logit: a float32 D would round to
+    exactly 1 far out in the tails, where p_g is tiny but positive, and theory.value would return -inf.
+    """
+    a = np.asarray(logits, dtype=np.float64)
+    return integrate(-p_data * np.logaddexp(0.0, -a) - p_g * np.logaddexp(0.0, a), x)
