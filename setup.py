@@ -22,6 +22,7 @@ setup(
         "examples": examples,
         "test": ["pytest>=7", "hypothesis>=6.60", "scipy>=1.9"] + examples,
         "gpu": ["cupy-cuda12x>=12"],
+        "mpi": ["mpi4py>=3.1", "mpich>=4"],  # the mpich wheel brings an MPI library and its mpiexec
         "bench": ["torch>=2.0"] + examples,
     },
     entry_points={"console_scripts": ["npgan-mnist = npgan.mnist:main",

@@ -195,7 +195,23 @@ def get_rng(backend="host"):
         else:
             _generators[backend] = get_xp(backend).random.default_rng([_seed, stream] if backend != "cupy"
                                                                       else _seed * 7919 + stream)
+    if _device_rng_wrapper is not None and backend != "host":
+        return _device_rng_wrapper(_generators[backend])
     return _generators[backend]
+
+
+_device_rng_wrapper = None
+
+
+def set_device_rng_wrapper(wrapper):
+    """Route every device draw (noise, dropout masks) through ``wrapper(generator)``; None stops it.
+
+    npgan.distributed installs one so that each rank takes its slice of the global batch's draws. The
+    wrapped generators themselves stay in place: their states are what rng_state() saves, and
+    manual_seed() / set_rng_state() reseed them without removing the wrapper.
+    """
+    global _device_rng_wrapper
+    _device_rng_wrapper = wrapper
 
 
 def rng_for(xp):

@@ -9,6 +9,10 @@
 Each batch crosses host -> device once. With ``whole_dataset_on_device`` the dataset crosses once instead
 and batches are gathered on the device (the default on CuPy when it fits in a quarter of free GPU memory).
 Either way the order comes from the same host permutation, so it does not depend on the backend.
+
+Data-parallel runs pass ``shard=(rank, size)``: every rank draws the same permutation and takes rows
+rank·m/P … (rank+1)·m/P − 1 of each global batch of m = batch_size rows, so the P shards together are the
+batch one process would see; the state (epoch, position, permutation) is global, so it resumes with any P.
 """
 import json
 
@@ -28,10 +32,12 @@ class Batches:
 
     rng: a host ``numpy.random.Generator``; by default the run's ``npgan.backend.get_rng("host")``, looked up
     afresh each epoch so that restoring the run's generators (``backend.set_rng_state``) is honoured.
+    shard: ``(rank, size)`` to yield only this rank's ``batch_size // size`` rows of each global batch
+    (batch_size must be divisible by size); None (the default) is ``(0, 1)``.
     """
 
     def __init__(self, images, labels=None, batch_size=100, backend=None, rng=None, shuffle=True,
-                 whole_dataset_on_device=None):
+                 whole_dataset_on_device=None, shard=None):
         if not isinstance(images, np.ndarray) or images.dtype != np.float32:
             raise TypeError(f"images must be a float32 NumPy array on the host, got "
                             f"{type(images).__name__} of {getattr(images, 'dtype', '?')}; convert once with "
@@ -42,6 +48,9 @@ class Batches:
         if not 0 < batch_size <= len(images):
             raise ValueError(f"batch_size {batch_size} must lie in 1..{len(images)} (the number of examples)")
         self.images, self.labels, self.batch_size = images, labels, int(batch_size)
+        self.shard = _check_shard(shard, self.batch_size)
+        rank, size = self.shard
+        self._rows = slice(rank * self.batch_size // size, (rank + 1) * self.batch_size // size)
         self.backend = resolve_backend(backend)
         self.rng, self.shuffle = rng, shuffle
         if whole_dataset_on_device is None:
@@ -87,10 +96,10 @@ class Batches:
         start = self.position * self.batch_size
         self.position += 1  # counted when handed out: take state_dict() after that batch's update is done
         if self.whole_dataset_on_device:
-            index = self._perm_dev[start:start + self.batch_size]
+            index = self._perm_dev[start:start + self.batch_size][self._rows]
             x = self._images_dev[index]
             return x if self.labels is None else (x, self._labels_dev[index])
-        index = self._perm[start:start + self.batch_size]
+        index = self._perm[start:start + self.batch_size][self._rows]
         x = to_device(self.images[index], self.backend)  # the batch's one crossing
         return x if self.labels is None else (x, to_device(self.labels[index], self.backend))
 
@@ -121,6 +130,21 @@ class Batches:
             if self.rng is None:
                 raise ValueError("the state holds a private generator's state but this loader uses the run's")
             self.rng.bit_generator.state = json.loads(np.asarray(state["rng_state"]).tobytes().decode("utf-8"))
+
+
+def _check_shard(shard, batch_size):
+    if shard is None:
+        return 0, 1
+    try:
+        rank, size = (int(v) for v in shard)
+    except (TypeError, ValueError):
+        raise ValueError(f"shard must be a pair (rank, size), got {shard!r}") from None
+    if size < 1 or not 0 <= rank < size:
+        raise ValueError(f"shard {shard!r}: need size >= 1 and 0 <= rank < size")
+    if batch_size % size:
+        raise ValueError(f"batch_size {batch_size} must be divisible by the number of ranks {size} "
+                         f"(each rank takes batch_size / {size} rows of every batch)")
+    return rank, size
 
 
 def _fits_on_device(nbytes, backend):
