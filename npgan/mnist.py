@@ -18,7 +18,7 @@ import sys
 import numpy as np
 
 from npgan import backend as B
-from npgan import models, run, viz
+from npgan import distributed, models, run, viz
 from npgan.checkpoint import CheckpointError, atomic_file
 from npgan.data.mnist import MnistFormatError, MnistNotFoundError, load_mnist
 from npgan.gan import NOISE_PRIORS, UPDATE_ORDERS
@@ -65,6 +65,8 @@ def build_parser():
                                                         "written every epoch)")
     add("--log-every", type=int, default=20, help="iterations between log lines (one device sync each)")
     add("--no-progress", action="store_true", help="no progress bar")
+    add("--sync-bn", action="store_true", help="under mpiexec: BatchNorm statistics of the global batch (default: "
+                                               "each rank normalises its own shard)")
     add("--checkpoint", help="with --sample: the checkpoint to sample from")
     add("--sample", type=int, metavar="N", help="generate N images from --checkpoint and exit")
     add("--sample-out", default="samples.npy", help="with --sample: the .npy file to write (and a .png grid)")
@@ -106,9 +108,16 @@ def train(args):
             data_dir = saved.data["path"]  # the folder the run was trained from
     else:
         recipe, resume = models.recipe(changes.pop("arch", "slides"), **changes), None
-    images, data = load_training_images(data_dir, recipe.train_images, with_source=True)
-    result = run.train(recipe, images, config, backend=args.backend, resume=resume, changes=changes, data=data)
+    comm = distributed.world()  # one process without mpiexec; under `mpiexec -n P`, P ranks
+    images, data = load_training_images(data_dir, recipe.train_images, log=print if comm.rank == 0 else _quiet,
+                                        with_source=True)
+    result = run.train(recipe, images, config, backend=args.backend, resume=resume, changes=changes, data=data,
+                       comm=comm, sync_bn=args.sync_bn)
     return result.exit_code
+
+
+def _quiet(*args, **kwargs):
+    pass
 
 
 def sample(args):
@@ -125,7 +134,8 @@ def sample(args):
 
 
 USER_ERRORS = (CheckpointError, run.ResumeError, run.RunFolderError, MnistNotFoundError, MnistFormatError,
-               B.BackendUnavailableError, OSError)
+               B.BackendUnavailableError, distributed.DistributedSetupError, distributed.DistributedUnsupported,
+               OSError)
 
 
 def main(argv=None):

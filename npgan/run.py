@@ -72,13 +72,16 @@ class RunResult:
         return {"done": 0, "complete": 0, "interrupted": 130, "diverged": 1}[self.status]
 
 
-def train(recipe, images, config=None, *, backend=None, resume=None, changes=None, data=None, log=print):
+def train(recipe, images, config=None, *, backend=None, resume=None, changes=None, data=None, comm=None,
+          sync_bn=False, log=print):
     """Train `recipe` on `images` (float32 host array (N, 784) in [0, 1]) into `config.out`.
 
     resume: a run checkpoint (path or RunCheckpoint) to continue; the recipe is then the stored one, with
     `changes` (a dict of recipe fields the caller set: a longer `epochs`, a new `lr`, ...) applied or
     refused (ResumeError). `data` ({"source", "path"}) is recorded in the checkpoints so that a resume can
-    find the images again. Everything is validated before anything is written. Returns a RunResult."""
+    find the images again. `comm` (npgan.distributed.world()): with several ranks the run is data-parallel
+    (each rank trains on its shard of every global batch; rank 0 alone writes); `sync_bn`: BatchNorm over
+    the global batch. Everything is validated before anything is written. Returns a RunResult."""
     config = config or RunConfig()
     backend = B.resolve_backend(backend)
     changes = changes or {}
@@ -92,12 +95,25 @@ def train(recipe, images, config=None, *, backend=None, resume=None, changes=Non
     if recipe is None:
         raise SettingError("recipe", "a new run needs a recipe (npgan.models.recipe)")
     per_epoch = _iterations_per_epoch(recipe, len(images))
+    ranks = 1 if comm is None else comm.size
+    if recipe.batch_size % ranks:
+        raise SettingError("batch_size", f"{recipe.batch_size} must be divisible by the {ranks} ranks (each takes "
+                           f"batch_size / {ranks} rows of every minibatch)")
     folder = RunFolder(config.out)
     _check_folder(folder, resume, config.overwrite)
+    if ranks > 1:
+        comm.barrier()  # every rank has checked the folder before rank 0 writes into it
 
     npgan.manual_seed(config.seed)
     trainer = models.build_trainer(recipe, pixel_means=images.mean(axis=0), backend=backend)
-    loader = Batches(images, batch_size=recipe.batch_size, backend=backend)
+    parallel = None
+    if ranks > 1 or sync_bn:
+        from npgan.distributed import DataParallel
+        parallel = DataParallel(trainer, recipe.batch_size, comm=comm, sync_bn=sync_bn)
+    writer = parallel is None or parallel.is_writer
+    log = log if writer else _quiet
+    loader = Batches(images, batch_size=recipe.batch_size, backend=backend,
+                     shard=parallel.shard if parallel else None)
     # the grids' noise has its own generator, so it is the same after a resume
     fixed_noise = B.to_device(sample_noise(GRID_SIZE, recipe.z_dim, recipe.noise, np,
                                            rng=np.random.default_rng([config.seed, 99])), backend)
@@ -111,6 +127,12 @@ def train(recipe, images, config=None, *, backend=None, resume=None, changes=Non
                 f"larger --epochs to train further")
             return RunResult("complete", epoch, trainer.iterations, resume)
 
+    if not writer:  # ranks other than 0 train their shards and touch no file
+        try:
+            return _Loop(trainer, loader, recipe, config, None, None, per_epoch, [], log, data, parallel).run(
+                epoch, done_in_epoch)
+        finally:
+            parallel.close()
     stale = folder.open()
     try:
         if config.overwrite:
@@ -119,13 +141,20 @@ def train(recipe, images, config=None, *, backend=None, resume=None, changes=Non
             log(f"removed {stale} temporary file(s) left in {config.out} by a run that was killed")
         history = folder.start_logs(RECORD_FIELDS, trainer.iterations, epoch)
         where = f"resumed from {resume}: epoch {epoch}, iteration {trainer.iterations}; " if saved else ""
+        ranks_text = f" ranks={ranks}{' sync-bn' if sync_bn else ''}" if parallel else ""
         log(f"npgan {npgan.__version__}: {where}arch={recipe.arch} backend={backend} optimizer={recipe.optimizer} "
             f"lr={trainer.opt_G.lr:g} batch={recipe.batch_size} k={recipe.k} loss={recipe.loss} "
-            f"noise={recipe.noise} epochs={recipe.epochs} images={len(images)} -> {config.out}")
-        loop = _Loop(trainer, loader, recipe, config, folder, fixed_noise, per_epoch, history, log, data)
+            f"noise={recipe.noise} epochs={recipe.epochs} images={len(images)}{ranks_text} -> {config.out}")
+        loop = _Loop(trainer, loader, recipe, config, folder, fixed_noise, per_epoch, history, log, data, parallel)
         return loop.run(epoch, done_in_epoch)
     finally:
         folder.close()
+        if parallel is not None:
+            parallel.close()
+
+
+def _quiet(*args, **kwargs):
+    pass
 
 
 def _iterations_per_epoch(recipe, n_images):
@@ -155,11 +184,14 @@ def _check_folder(folder, resume, overwrite):
 class _Loop:
     """The epoch loop of one run (the state that the closures of a longer function would otherwise hold)."""
 
-    def __init__(self, trainer, loader, recipe, config, folder, fixed_noise, per_epoch, history, log, data):
+    def __init__(self, trainer, loader, recipe, config, folder, fixed_noise, per_epoch, history, log, data,
+                 parallel=None):
         self.trainer, self.loader, self.recipe, self.config, self.data = trainer, loader, recipe, config, data
+        self.parallel = parallel  # npgan.distributed.DataParallel, or None
+        self.writer = folder is not None
         self.folder, self.fixed_noise, self.per_epoch, self.history, self.log = (folder, fixed_noise, per_epoch,
                                                                                  history, log)
-        self.latest = folder.file("latest.npz")
+        self.latest = folder.file("latest.npz") if folder else None
 
     def run(self, epoch, done_in_epoch):
         stop, batches = _StopSignals(), _endless(self.loader)
@@ -167,12 +199,13 @@ class _Loop:
             while epoch <= self.recipe.epochs:
                 self.trainer.begin_epoch(epoch)
                 started = time.perf_counter()
-                bar = progress(self.per_epoch, not self.config.progress, done_in_epoch, f"epoch {epoch}")
+                bar = progress(self.per_epoch, not (self.config.progress and self.writer), done_in_epoch,
+                               f"epoch {epoch}")
                 try:
                     while done_in_epoch < self.per_epoch:
                         self.trainer.iteration(batches)
                         done_in_epoch += 1
-                        stopping = stop.requested or self.trainer.iterations == self.config.interrupt_after
+                        stopping = self._stopping(stop, done_in_epoch)
                         if stopping or done_in_epoch % self.config.log_every == 0 or done_in_epoch == self.per_epoch:
                             self._flush(epoch, bar)
                         bar.update(1)
@@ -186,17 +219,34 @@ class _Loop:
                 self._end_epoch(epoch, time.perf_counter() - started)
                 epoch, done_in_epoch = epoch + 1, 0
         except NonFiniteError as error:
-            kept = self.latest if os.path.exists(self.latest) else "none yet"
-            print(f"stopped: {error}. The run diverged: try a smaller learning rate. The last good checkpoint is "
-                  f"kept: {kept}", file=sys.stderr)
+            kept = self.latest if self.writer and os.path.exists(self.latest) else "none yet"
+            if self.writer:
+                print(f"stopped: {error}. The run diverged: try a smaller learning rate. The last good checkpoint "
+                      f"is kept: {kept}", file=sys.stderr)
             return RunResult("diverged", epoch, self.trainer.iterations, kept)
         finally:
             stop.restore()
         self.log(f"done: samples and checkpoints in {self.config.out}")
         return RunResult("done", epoch, self.trainer.iterations, self.latest)
 
+    def _stopping(self, stop, done_in_epoch):
+        """Whether to stop after this iteration: Ctrl-C / SIGTERM, or the tests' interrupt_after. Ranks must
+        agree, so a data-parallel run decides at logging points only, by one small allreduce."""
+        local = stop.requested or self.trainer.iterations == self.config.interrupt_after
+        if self.parallel is None or self.parallel.comm.size == 1:
+            return local
+        if done_in_epoch % self.config.log_every and done_in_epoch != self.per_epoch and \
+                self.trainer.iterations != self.config.interrupt_after:
+            return False
+        flag = np.array([float(local)])
+        self.parallel.comm.allreduce_sum(flag)
+        return bool(flag[0])
+
     def _flush(self, epoch, bar):
-        rows = self.folder.append_rows(epoch, self.trainer.pop_records())  # pop: raises NonFiniteError first
+        popped = (self.parallel or self.trainer).pop_records()  # raises NonFiniteError before any write
+        if not self.writer:
+            return
+        rows = self.folder.append_rows(epoch, popped)
         self.history.extend(rows)
         if rows:
             r = rows[-1]
@@ -204,6 +254,10 @@ class _Loop:
                             DGz=f"{r['d_fake']:.2f}")
 
     def _end_epoch(self, epoch, seconds):
+        if self.parallel is not None:
+            self.parallel.sync_buffers()  # every rank: per-rank BatchNorm statistics averaged before saving
+        if not self.writer:
+            return
         rows = self.history[-self.per_epoch:]
         summary = {"epoch": epoch, "seconds": round(seconds, 2), "iterations": self.trainer.iterations,
                    **{key: float(np.mean([r[key] for r in rows])) for key in RECORD_FIELDS}}
@@ -219,6 +273,10 @@ class _Loop:
         self._save(self.latest, epoch + 1, 0)
 
     def _save(self, path, epoch, done_in_epoch):
+        if self.parallel is not None and done_in_epoch:
+            self.parallel.sync_buffers()  # an interrupted epoch: the same averaging as at an epoch's end
+        if not self.writer:
+            return
         save_run_checkpoint(path, self.trainer, self.loader, self.recipe, epoch, done_in_epoch,
                             seed=self.config.seed, data=self.data)
 

@@ -23,7 +23,7 @@ import numpy as np
 from npgan import backend as B
 from npgan.distributed.comm import DistributedUnsupported, world
 from npgan.distributed.syncbn import SyncBatchNorm1d, convert_sync_batchnorm
-from npgan.gan import NonFiniteLossError
+from npgan.gan import NonFiniteError
 from npgan.nn import BatchNorm1d
 
 
@@ -264,20 +264,20 @@ class DataParallel:
     def pop_records(self):
         """trainer.pop_records() averaged over the ranks (the global batch's means), with every rank's
         parameter checksums compared, in one allgather. Call it on every rank at each logging interval.
-        Raises NonFiniteLossError (any rank) or DesyncError (parameters differ) on every rank alike."""
+        Raises NonFiniteError (any rank) or DesyncError (parameters differ) on every rank alike."""
         try:
             rows, error = self.trainer.pop_records(), None
-        except NonFiniteLossError as e:
+        except NonFiniteError as e:  # a loss, or (NonFiniteStateError) a parameter or optimizer state
+            if self.comm.size == 1:
+                raise
             rows, error = [], str(e)
         if self.comm.size == 1:
-            if error:
-                raise NonFiniteLossError(error)
             return rows
         sums = {name: checksum(net) for name, net in self.networks.items()}
         gathered = self.comm.allgather((sums, rows, error))
         errors = [(rank, e) for rank, (_, _, e) in enumerate(gathered) if e]
         if errors:
-            raise NonFiniteLossError(f"rank {errors[0][0]}: {errors[0][1]}")
+            raise NonFiniteError(f"rank {errors[0][0]}: {errors[0][1]}")
         check_in_sync([s for s, _, _ in gathered], self.networks)
         fields = ("d_loss", "g_loss", "d_real", "d_fake", "value")
         for i, row in enumerate(rows):
