@@ -177,8 +177,10 @@ def _check_folder(folder, resume, overwrite):
     if not any(name.endswith(".npz") for name in held):  # killed before its first checkpoint
         raise RunFolderError(f"{folder.path!r} holds the logs of a run that saved no checkpoint ({shown}): "
                              f"replace them with --overwrite, or choose another --out")
+    checkpoints = [name for name in held if name.endswith(".npz")]
+    newest = "latest.npz" if "latest.npz" in checkpoints else max(checkpoints)  # killed before its latest.npz
     raise RunFolderError(f"{folder.path!r} already holds a run ({shown}): continue it with --resume "
-                         f"{folder.file('latest.npz')}, replace it with --overwrite, or choose another --out")
+                         f"{folder.file(newest)}, replace it with --overwrite, or choose another --out")
 
 
 class _Loop:
