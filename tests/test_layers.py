@@ -195,7 +195,7 @@ def test_dropout_is_identity_in_eval_and_mean_preserving_in_train(backend):
     assert np.array_equal(B.to_cpu(drop(x)), np.ones((400, 50), np.float32))
     np.testing.assert_array_equal(B.to_cpu(drop.backward(x)), B.to_cpu(x))
     assert np.array_equal(B.to_cpu(nn.Dropout(0.0)(x)), np.ones((400, 50), np.float32))
-    with pytest.raises(ValueError, match=r"p must be in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"Dropout: p must be a finite number in \[0, 1\), got 1.0"):
         nn.Dropout(1.0)
 
 
