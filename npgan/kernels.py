@@ -31,10 +31,10 @@ def fused(cuda=None, host=None):
     returns what it returns; the first argument decides the backend (it must be an array)."""
     def attach(plain):
         @functools.wraps(plain)
-        def dispatch(*args, **kwargs):
+        def dispatch(*args, **kwargs):  # the spellings are looked up at each call, so a benchmark can swap them
             if B.get_array_module(args[0]) is B.cupy:
-                return (cuda or plain)(*args, **kwargs)
-            return (host or plain)(*args, **kwargs)
+                return (dispatch.cuda or plain)(*args, **kwargs)
+            return (dispatch.host or plain)(*args, **kwargs)
 
         dispatch.plain, dispatch.cuda, dispatch.host = plain, cuda, host
         FUSED.append(dispatch)

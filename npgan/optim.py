@@ -16,8 +16,15 @@ from npgan.nn.module import Module, Parameter
 
 # --- the update rules ----------------------------------------------------------------------------------------
 
+def _sgd_momentum_update_host(g, lr, momentum, p, v):
+    """sgd_momentum_update with v updated in place (no temporaries for μv + g)."""
+    v *= momentum
+    v += g
+    p -= lr * v
+
+
 @fused(cuda=Elementwise("T g, T lr, T momentum", "T p, T v", "v = momentum * v + g; p -= lr * v",
-                        "npgan_sgd_momentum"))
+                        "npgan_sgd_momentum"), host=_sgd_momentum_update_host)
 def sgd_momentum_update(g, lr, momentum, p, v):
     """Heavy-ball momentum, in place:  v ← μv + g;  p ← p − lr·v."""
     v[...] = momentum * v + g
@@ -25,7 +32,8 @@ def sgd_momentum_update(g, lr, momentum, p, v):
 
 
 def _adam_update_host(g, step_size, beta1, beta2, inv_sqrt_bias2, eps, p, m, v):
-    """adam_update through one work array instead of a temporary per operator."""
+    """adam_update through one work array instead of a temporary per operator (a work buffer kept between
+    steps measured no faster than this one allocation: benchmarks/bench_kernels.py)."""
     xp = B.get_array_module(g)
     work = xp.multiply(g, 1.0 - beta1)
     m *= beta1

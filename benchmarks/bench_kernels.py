@@ -1,0 +1,183 @@
+"""What each tuned host spelling saves over its plain formula, measured interleaved on this machine.
+
+    python benchmarks/bench_kernels.py                     # batches 128 and 1024, 15 rounds
+    python benchmarks/bench_kernels.py --batch-sizes 128 --rounds 7 --json out.json
+
+Every function with a host spelling attached by `@fused(host=...)` is timed against its own plain body
+(`f.plain` vs `f.host`) on the slides architecture's shapes: one "call" of a case runs the function on
+every layer of the arch where a training iteration uses it (BatchNorm at widths 128…1024 of G, LeakyReLU at
+D's 512/256/128, Adam on all parameters of G and D, ...). So `saved` is per pass over the network, and a
+slides iteration (k = 1) makes the passes listed in `per_iter`.
+
+Also timed: the special cases that were revisited and *not* kept, spelled here as they were (the SGD update
+through a work buffer), and the trainer's one-forward D step over [real; fake] (`concat_real_fake`) against
+two forwards.
+
+Protocol: each round times every case's spellings back to back (block of `n` calls sized to ~20 ms, the
+order alternating from round to round, after one warm-up block), so both spellings of a case see the same
+load of a shared machine. Reported per case: the median per-call time of each spelling over the rounds,
+the ratio host/plain as the median of the per-round ratios with its quartiles, and the time saved. Host
+only (NumPy); CuPy's spellings are CUDA kernels, checked for equality by the tests, not timed here.
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from npgan import models, optim  # noqa: E402
+from npgan.gan import GANTrainer  # noqa: E402
+from npgan.nn import functional as F  # noqa: E402
+
+G_WIDTHS = (128, 256, 512, 1024)  # slides G's BatchNorm + ReLU blocks (hidden 128)
+D_WIDTHS = (512, 256, 128)  # slides D's LeakyReLU(0.2) blocks
+
+
+def _rng():
+    return np.random.default_rng(0)
+
+
+def _normal(rng, shape):
+    return rng.standard_normal(shape, dtype=np.float32)
+
+
+def _bn_cache(rng, m, w):
+    return (_normal(rng, (m, w)), np.abs(_normal(rng, (w,))) + 0.5, _normal(rng, (w,)))
+
+
+def slides_param_shapes():
+    G, D = models.slides_generator(), models.slides_discriminator()
+    return [p.shape for p in G.parameters() + D.parameters()]
+
+
+def _sgd_work_buffer(g, lr, momentum, p, v, work):
+    """The SGD update as it was before: v in place, lr·v into a kept work buffer, then p −= work."""
+    v *= momentum
+    v += g
+    np.multiply(v, lr, out=work)
+    p -= work
+
+
+def fused_cases(m):
+    """(name, per_iter, plain, host, list of argument tuples) for every host spelling attached."""
+    rng = _rng()
+    bn_fwd = [(_normal(rng, (m, w)) * 3 + 1, np.ones(w, np.float32), np.zeros(w, np.float32), 1e-5,
+               np.zeros(w, np.float32), np.ones(w, np.float32), 0.1) for w in G_WIDTHS]
+    bn_bwd = [(_normal(rng, (m, w)), _bn_cache(rng, m, w)) for w in G_WIDTHS]
+    leaky = [(_normal(rng, (m, w)), 0.2) for w in D_WIDTHS]
+    image = [(_normal(rng, (m, 784)),)]
+    pair = [(_normal(rng, (m, 784)), np.tanh(_normal(rng, (m, 784))))]
+    logit = [(_normal(rng, (m, 1)), (_normal(rng, (m, 128)), _normal(rng, (128, 1))), True, True, True)]
+    sgd = [(_normal(rng, s) * 1e-2, 0.1, 0.5, _normal(rng, s), np.zeros(s, np.float32))
+           for s in slides_param_shapes()]
+    adam = [(_normal(rng, s) * 1e-2, 2e-4, 0.5, 0.999, 1.0, 1e-8, _normal(rng, s), np.zeros(s, np.float32),
+             np.zeros(s, np.float32)) for s in slides_param_shapes()]
+    table = [("batchnorm_forward", "2 (G in D step, G step)", F.batchnorm_forward, bn_fwd),
+             ("batchnorm_backward", "1 (G step)", F.batchnorm_backward, bn_bwd),
+             ("leaky_relu_forward", "2 (D step on 2m rows, G step)", F.leaky_relu_forward, leaky),
+             ("sigmoid_forward", "2", F.sigmoid_forward, image),
+             ("sigmoid_backward", "1", F.sigmoid_backward, pair),
+             ("tanh_backward", "0 (not in slides)", F.tanh_backward, pair),
+             ("linear_backward, 1 column", "2 (D's logit layer)", F.linear_backward, logit),
+             ("adam_update", "1 (tutorial preset)", optim.adam_update, adam),
+             ("sgd_momentum_update", "1 (slides preset)", optim.sgd_momentum_update, sgd)]
+    cases = [(name, per_iter, fn.plain, fn.host, args) for name, per_iter, fn, args in table]
+    assert {fn.__name__ for _, _, fn, _ in table} >= {f.__name__ for f in _host_fused()}, "a host spelling is untimed"
+    sgd_work = [a + (np.empty_like(a[3]),) for a in sgd]
+    cases.append(("sgd_momentum_update, rejected: the old kept work buffer", "1 (slides preset)",
+                  optim.sgd_momentum_update.plain, (_sgd_work_buffer, sgd_work), sgd))
+    return cases
+
+
+def _host_fused():
+    from npgan.kernels import FUSED
+    return [f for f in FUSED if f.host is not None]
+
+
+def d_step_case(m):
+    """The trainer's D step, one forward over [real; fake] (host: the kept spelling) vs two forwards.
+    The learning rate is tiny so D stays at its initialisation: trained for hundreds of steps on one fixed
+    batch, D would saturate and its gradients turn denormal, which slows every pass tenfold."""
+    G, D = models.slides_generator(), models.slides_discriminator()
+    trainer = GANTrainer(G, D, optim.SGD(G.parameters(), 1e-9, momentum=0.5),
+                         optim.SGD(D.parameters(), 1e-9, momentum=0.5), z_dim=64)
+    real = _rng().random((m, 784), dtype=np.float32)
+
+    def step(concat):
+        trainer.concat_real_fake = concat
+        trainer.discriminator_step(real)
+
+    return ("D step: one forward over [real; fake] (gan.py)", "1", lambda: step(False), lambda: step(True), [()])
+
+
+def _as_call(spelling, args_list):
+    if isinstance(spelling, tuple):  # a spelling with its own argument list
+        spelling, args_list = spelling
+    return lambda: [spelling(*args) for args in args_list]
+
+
+def _time_block(call, n):
+    start = time.perf_counter()
+    for _ in range(n):
+        call()
+    return (time.perf_counter() - start) / n
+
+
+def measure(cases, rounds, block_s=0.02):
+    results = []
+    prepared = []
+    for name, per_iter, plain, host, args_list in cases:
+        plain_call, host_call = _as_call(plain, args_list), _as_call(host, args_list)
+        once = min(_time_block(plain_call, 1), _time_block(host_call, 1))  # also the warm-up
+        _time_block(plain_call, 3), _time_block(host_call, 3)
+        prepared.append((name, per_iter, plain_call, host_call, max(1, int(block_s / max(once, 1e-7)))))
+    times = {name: ([], []) for name, *_ in prepared}
+    for r in range(rounds):
+        for name, _, plain_call, host_call, n in prepared:
+            order = ((0, plain_call), (1, host_call)) if r % 2 == 0 else ((1, host_call), (0, plain_call))
+            for which, call in order:
+                times[name][which].append(_time_block(call, n))
+    for name, per_iter, *_ in prepared:
+        plain_t, host_t = times[name]
+        ratios = sorted(h / p for p, h in zip(plain_t, host_t))
+        q1, q3 = np.percentile(ratios, [25, 75])
+        results.append({"case": name, "per_iter": per_iter, "plain_us": 1e6 * statistics.median(plain_t),
+                        "host_us": 1e6 * statistics.median(host_t), "ratio": statistics.median(ratios),
+                        "ratio_q1": float(q1), "ratio_q3": float(q3), "rounds": rounds})
+        results[-1]["saved_us"] = results[-1]["plain_us"] - results[-1]["host_us"]
+    return results
+
+
+def table(rows_by_batch):
+    lines = ["| case | batch | plain µs | host µs | host/plain (q1–q3) | saved µs per pass | passes per iteration |",
+             "|---|---|---|---|---|---|---|"]
+    for m, rows in rows_by_batch.items():
+        for r in rows:
+            lines.append(f"| {r['case']} | {m} | {r['plain_us']:.0f} | {r['host_us']:.0f} | {r['ratio']:.2f} "
+                         f"({r['ratio_q1']:.2f}–{r['ratio_q3']:.2f}) | {r['saved_us']:.0f} | {r['per_iter']} |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[128, 1024])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--json", help="also write the rows to this file")
+    args = parser.parse_args(argv)
+    if args.rounds < 2 or min(args.batch_sizes) < 2:
+        parser.error("--rounds and every --batch-sizes value must be >= 2")
+    print(f"load average before: {os.getloadavg()}", flush=True)
+    rows = {m: measure(fused_cases(m) + [d_step_case(m)], args.rounds) for m in args.batch_sizes}
+    print(f"load average after: {os.getloadavg()}")
+    print(table(rows))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({str(m): r for m, r in rows.items()}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
