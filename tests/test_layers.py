@@ -53,7 +53,7 @@ def test_linear_gradients(backend, n, d_in, d_out, seed):
 @every_backend
 @given(n=batch, d_in=features, seed=seeds)
 def test_one_output_linear_gradients(backend, n, d_in, seed):
-    """D's logit layer: its input gradient is an outer product, computed without a GEMM."""
+    """D's logit layer: one output column, so its input gradient gy Wᵀ is an outer product."""
     check(nn.Linear(d_in, 1), data(seed, (n, d_in)), backend)
 
 

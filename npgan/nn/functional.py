@@ -26,7 +26,6 @@ def linear_forward(x, W, b):
     return y, (x, W)
 
 
-@fused(host=tuned.linear_backward)
 def linear_backward(gy, cache, need_gx=True, need_gW=True, need_gb=True):
     """gx = gy Wᵀ,  gW = xᵀ gy,  gb = Σ_n gy[n].  Each GEMM runs only when its gradient is needed."""
     x, W = cache
@@ -171,16 +170,14 @@ def leaky_relu_backward(gy, k):
     return gy * k
 
 
-@fused(cuda=Elementwise("T x", "T y", "y = tanh(x * (T)0.5) * (T)0.5 + (T)0.5", "npgan_sigmoid"),
-       host=tuned.sigmoid_forward)
+@fused(cuda=Elementwise("T x", "T y", "y = tanh(x * (T)0.5) * (T)0.5 + (T)0.5", "npgan_sigmoid"))
 def sigmoid_forward(x):
     """y = σ(x) = 1/(1 + e^−x), computed as tanh(x/2)/2 + 1/2, which never overflows."""
     y = get_array_module(x).tanh(x * 0.5) * 0.5 + 0.5
     return y, y
 
 
-@fused(cuda=Elementwise("T gy, T y", "T gx", "gx = gy * y * ((T)1 - y)", "npgan_sigmoid_grad"),
-       host=tuned.sigmoid_backward)
+@fused(cuda=Elementwise("T gy, T y", "T gx", "gx = gy * y * ((T)1 - y)", "npgan_sigmoid_grad"))
 def sigmoid_backward(gy, y):
     """gx = gy · y (1 − y)."""
     return gy * y * (1.0 - y)
@@ -192,8 +189,7 @@ def tanh_forward(x):
     return y, y
 
 
-@fused(cuda=Elementwise("T gy, T y", "T gx", "gx = gy * ((T)1 - y * y)", "npgan_tanh_grad"),
-       host=tuned.tanh_backward)
+@fused(cuda=Elementwise("T gy, T y", "T gx", "gx = gy * ((T)1 - y * y)", "npgan_tanh_grad"))
 def tanh_backward(gy, y):
     """gx = gy (1 − y²)."""
     return gy * (1.0 - y * y)
