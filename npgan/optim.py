@@ -2,8 +2,9 @@
 
 Each update rule is written once as its formula (`sgd_momentum_update`, `adam_update`), updating the
 parameter and its state in place; a fused CUDA spelling is attached to it (see npgan/kernels.py), and a
-tuned host spelling where the benchmark measured that one pays. State (momentum buffers, Adam moments) is
-created lazily with `xp.zeros_like(param)`, so it is born on the parameter's device, in its dtype.
+tuned host spelling where the benchmark measured that one pays. State (momentum buffers, Adam moments, and
+on the host a scratch array per parameter that is not saved) is created lazily with `xp.zeros_like(param)`,
+so it is born on the parameter's device, in its dtype.
 Parameters that are frozen or got no gradient are left alone.
 """
 import numpy as np
@@ -16,26 +17,37 @@ from npgan.nn.module import Module, Parameter
 
 # --- the update rules ----------------------------------------------------------------------------------------
 
-def _sgd_momentum_update_host(g, lr, momentum, p, v):
-    """sgd_momentum_update with v updated in place (no temporaries for μv + g)."""
+_sgd_momentum_kernel = Elementwise("T g, T lr, T momentum", "T p, T v", "v = momentum * v + g; p -= lr * v",
+                                   "npgan_sgd_momentum")
+
+
+def _sgd_momentum_update_host(g, lr, momentum, p, v, work=None):
+    """sgd_momentum_update with v updated in place and lr·v written into the kept `work` array."""
     v *= momentum
     v += g
-    p -= lr * v
+    if work is None:
+        work = lr * v
+    else:
+        B.get_array_module(v).multiply(v, lr, out=work)
+    p -= work
 
 
-@fused(cuda=Elementwise("T g, T lr, T momentum", "T p, T v", "v = momentum * v + g; p -= lr * v",
-                        "npgan_sgd_momentum"), host=_sgd_momentum_update_host)
-def sgd_momentum_update(g, lr, momentum, p, v):
-    """Heavy-ball momentum, in place:  v ← μv + g;  p ← p − lr·v."""
+def _sgd_momentum_update_cuda(g, lr, momentum, p, v, work=None):
+    _sgd_momentum_kernel(g, lr, momentum, p, v)
+
+
+@fused(cuda=_sgd_momentum_update_cuda, host=_sgd_momentum_update_host)
+def sgd_momentum_update(g, lr, momentum, p, v, work=None):
+    """Heavy-ball momentum, in place:  v ← μv + g;  p ← p − lr·v.
+    `work` (shaped like p) is scratch space for the host spelling; the formula needs none."""
     v[...] = momentum * v + g
     p -= lr * v
 
 
-def _adam_update_host(g, step_size, beta1, beta2, inv_sqrt_bias2, eps, p, m, v):
-    """adam_update through one work array instead of a temporary per operator (a work buffer kept between
-    steps measured no faster than this one allocation: benchmarks/bench_kernels.py)."""
+def _adam_update_host(g, step_size, beta1, beta2, inv_sqrt_bias2, eps, p, m, v, work=None):
+    """adam_update through the kept `work` array instead of a temporary per operator."""
     xp = B.get_array_module(g)
-    work = xp.multiply(g, 1.0 - beta1)
+    work = xp.multiply(g, 1.0 - beta1, out=work)
     m *= beta1
     m += work
     xp.multiply(g, g, out=work)
@@ -50,13 +62,20 @@ def _adam_update_host(g, step_size, beta1, beta2, inv_sqrt_bias2, eps, p, m, v):
     p -= work
 
 
-@fused(cuda=Elementwise("T g, T step_size, T beta1, T beta2, T inv_sqrt_bias2, T eps", "T p, T m, T v",
-                        "m = beta1 * m + ((T)1 - beta1) * g; v = beta2 * v + ((T)1 - beta2) * g * g; "
-                        "p -= step_size * m / (sqrt(v) * inv_sqrt_bias2 + eps)", "npgan_adam"),
-       host=_adam_update_host)
-def adam_update(g, step_size, beta1, beta2, inv_sqrt_bias2, eps, p, m, v):
+_adam_kernel = Elementwise("T g, T step_size, T beta1, T beta2, T inv_sqrt_bias2, T eps", "T p, T m, T v",
+                           "m = beta1 * m + ((T)1 - beta1) * g; v = beta2 * v + ((T)1 - beta2) * g * g; "
+                           "p -= step_size * m / (sqrt(v) * inv_sqrt_bias2 + eps)", "npgan_adam")
+
+
+def _adam_update_cuda(g, step_size, beta1, beta2, inv_sqrt_bias2, eps, p, m, v, work=None):
+    _adam_kernel(g, step_size, beta1, beta2, inv_sqrt_bias2, eps, p, m, v)
+
+
+@fused(cuda=_adam_update_cuda, host=_adam_update_host)
+def adam_update(g, step_size, beta1, beta2, inv_sqrt_bias2, eps, p, m, v, work=None):
     """Adam, in place:  m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  p ← p − step_size · m/(√v·c + ε),
-    with step_size = lr/(1 − β₁ᵗ) and c = inv_sqrt_bias2 = 1/√(1 − β₂ᵗ) (the bias corrections)."""
+    with step_size = lr/(1 − β₁ᵗ) and c = inv_sqrt_bias2 = 1/√(1 − β₂ᵗ) (the bias corrections).
+    `work` (shaped like p) is scratch space for the host spelling; the formula needs none."""
     m[...] = beta1 * m + (1.0 - beta1) * g
     v[...] = beta2 * v + (1.0 - beta2) * g * g
     p -= step_size * m / (B.get_array_module(g).sqrt(v) * inv_sqrt_bias2 + eps)
@@ -106,6 +125,14 @@ class Optimizer:
             state[key] = B.get_array_module(param.data).zeros_like(param.data)
         return state[key]
 
+    def _work(self, state, param):
+        """Scratch space for the host updates, kept between steps: a fresh temporary the size of a weight
+        matrix on every step costs page faults (measured in benchmarks/bench_kernels.py). Not state: it is
+        never saved. The CUDA kernels need none."""
+        if B.get_array_module(param.data) is B.cupy:
+            return None
+        return self._buffer(state, "work", param)
+
     def named_state(self):
         """(name, device array) for every state tensor, named "<parameter index>.<key>" ("3.exp_avg_sq"):
         what a divergence check scans for non-finite values without a trip to the host."""
@@ -117,7 +144,7 @@ class Optimizer:
     def state_dict(self):
         """{'steps', hyper-parameters, 'num_params', 'state': {index: {name: host array or count}}}."""
         state = {str(i): {key: (np.array(B.to_cpu(value), copy=True) if key in self._saved_keys else value)
-                          for key, value in s.items()}
+                          for key, value in s.items() if key != "work"}
                  for i, s in enumerate(self.state)}
         hyper = {name: getattr(self, name) for name in self._hyper}
         return {"steps": self.steps, **hyper, "num_params": len(self.params), "state": state}
@@ -208,7 +235,7 @@ class SGD(Optimizer):
             if v is None:  # PyTorch starts the buffer at the first gradient, not at zero
                 v = state["momentum_buffer"] = g.copy()
             elif not self.nesterov:
-                sgd_momentum_update(g, self.lr, self.momentum, p, v)
+                sgd_momentum_update(g, self.lr, self.momentum, p, v, self._work(state, param))
                 return
             else:
                 v[...] = self.momentum * v + g
@@ -248,7 +275,8 @@ class Adam(Optimizer):
         v = self._buffer(state, "exp_avg_sq", param)
         state["t"] = t = state.get("t", 0) + 1
         bias1, bias2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
-        adam_update(g, self.lr / bias1, beta1, beta2, 1.0 / bias2 ** 0.5, self.eps, param.data, m, v)
+        adam_update(g, self.lr / bias1, beta1, beta2, 1.0 / bias2 ** 0.5, self.eps, param.data, m, v,
+                    self._work(state, param))
 
 
 # --- schedules (the paper's code used pylearn2's MomentumAdjustor and ExponentialDecay) ---------------------
