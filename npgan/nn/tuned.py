@@ -5,8 +5,9 @@ Each one is attached to its plain formula with `@fused(host=...)` and is kept on
 `benchmarks/bench_kernels.py` measured that it saves at least 1 % of a slides training iteration (the
 figures are in benchmarks/RESULTS.md, "Host spellings"); tests/test_kernels.py holds each against the plain
 body. Read the plain body first: these are the same formula, rewritten for speed. (Spellings that were
-tried and saved less — in-place sigmoid and tanh passes (tanh: tried by hand, 0.8× on its own, not in the slides arch), the outer product for a one-column linear_backward
-— are timed in the benchmark, not kept here.)
+tried and saved less — in-place sigmoid passes, the outer product for a one-column linear_backward — are
+timed in the benchmark, not kept here; an in-place tanh_backward ran 0.8× on its own, and tanh is not in
+the slides arch.)
 """
 from npgan.backend import get_array_module
 
