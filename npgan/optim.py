@@ -1,21 +1,112 @@
 """Optimizers (SGD with momentum — the paper's — and Adam) and the paper's schedules, with PyTorch's rules.
 
-State (momentum buffers, Adam moments) is created lazily with `xp.zeros_like(param)`, so it is born on the
-parameter's device, in its dtype. Updates run in place through one reusable work buffer per parameter, so
-a step allocates nothing once warm. Parameters that are frozen or got no gradient are left alone.
+Each update rule is written once as its formula (`sgd_momentum_update`, `adam_update`), updating the
+parameter and its state in place; a fused CUDA spelling is attached to it (see npgan/kernels.py), and a
+tuned host spelling where the benchmark measured that one pays. State (momentum buffers, Adam moments, and
+on the host a scratch array per parameter that is not saved) is created lazily with `xp.zeros_like(param)`,
+so it is born on the parameter's device, in its dtype.
+Parameters that are frozen or got no gradient are left alone.
 """
 import numpy as np
 
 from npgan import backend as B
-from npgan import kernels
+from npgan.kernels import Elementwise, fused
+from npgan.nn.checks import check_int, check_number
+from npgan.nn.module import Module, Parameter
+
+
+# --- the update rules ----------------------------------------------------------------------------------------
+
+_sgd_momentum_kernel = Elementwise("T g, T lr, T momentum", "T p, T v", "v = momentum * v + g; p -= lr * v",
+                                   "npgan_sgd_momentum")
+
+
+def _sgd_momentum_update_host(g, lr, momentum, p, v, work=None):
+    """sgd_momentum_update with v updated in place and lr·v written into the kept `work` array."""
+    v *= momentum
+    v += g
+    if work is None:
+        work = lr * v
+    else:
+        B.get_array_module(v).multiply(v, lr, out=work)
+    p -= work
+
+
+def _sgd_momentum_update_cuda(g, lr, momentum, p, v, work=None):
+    _sgd_momentum_kernel(g, lr, momentum, p, v)
+
+
+@fused(cuda=_sgd_momentum_update_cuda, host=_sgd_momentum_update_host)
+def sgd_momentum_update(g, lr, momentum, p, v, work=None):
+    """Heavy-ball momentum, in place:  v ← μv + g;  p ← p − lr·v.
+    `work` (shaped like p) is scratch space for the host spelling; the formula needs none."""
+    v[...] = momentum * v + g
+    p -= lr * v
+
+
+def _adam_update_host(g, step_size, beta1, beta2, inv_sqrt_bias2, eps, p, m, v, work=None):
+    """adam_update through the kept `work` array instead of a temporary per operator."""
+    xp = B.get_array_module(g)
+    work = xp.multiply(g, 1.0 - beta1, out=work)
+    m *= beta1
+    m += work
+    xp.multiply(g, g, out=work)
+    work *= 1.0 - beta2
+    v *= beta2
+    v += work
+    xp.sqrt(v, out=work)
+    work *= inv_sqrt_bias2
+    work += eps
+    xp.divide(m, work, out=work)
+    work *= step_size
+    p -= work
+
+
+_adam_kernel = Elementwise("T g, T step_size, T beta1, T beta2, T inv_sqrt_bias2, T eps", "T p, T m, T v",
+                           "m = beta1 * m + ((T)1 - beta1) * g; v = beta2 * v + ((T)1 - beta2) * g * g; "
+                           "p -= step_size * m / (sqrt(v) * inv_sqrt_bias2 + eps)", "npgan_adam")
+
+
+def _adam_update_cuda(g, step_size, beta1, beta2, inv_sqrt_bias2, eps, p, m, v, work=None):
+    _adam_kernel(g, step_size, beta1, beta2, inv_sqrt_bias2, eps, p, m, v)
+
+
+@fused(cuda=_adam_update_cuda, host=_adam_update_host)
+def adam_update(g, step_size, beta1, beta2, inv_sqrt_bias2, eps, p, m, v, work=None):
+    """Adam, in place:  m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  p ← p − step_size · m/(√v·c + ε),
+    with step_size = lr/(1 − β₁ᵗ) and c = inv_sqrt_bias2 = 1/√(1 − β₂ᵗ) (the bias corrections).
+    `work` (shaped like p) is scratch space for the host spelling; the formula needs none."""
+    m[...] = beta1 * m + (1.0 - beta1) * g
+    v[...] = beta2 * v + (1.0 - beta2) * g * g
+    p -= step_size * m / (B.get_array_module(g).sqrt(v) * inv_sqrt_bias2 + eps)
+
+
+# --- the optimizers ------------------------------------------------------------------------------------------
+
+def _check_params(owner, params):
+    if isinstance(params, Module):
+        raise TypeError(f"{owner}: params must be the parameters, not the module: pass "
+                        f"{type(params).__name__.lower()}.parameters()")
+    if isinstance(params, Parameter) or not hasattr(params, "__iter__"):
+        raise TypeError(f"{owner}: params must be an iterable of Parameters (module.parameters()), "
+                        f"got {type(params).__name__}")
+    params = list(params)
+    if not params:
+        raise ValueError(f"{owner}: got an empty parameter list")
+    for index, param in enumerate(params):
+        if not isinstance(param, Parameter):
+            raise TypeError(f"{owner}: params[{index}] is a {type(param).__name__}, not a Parameter; "
+                            f"pass module.parameters()")
+    return params
 
 
 class Optimizer:
+    _saved_keys = ()  # the state tensors (saved); other state entries are step counters
+    _hyper = ("lr",)
+
     def __init__(self, params, lr):
-        self.params = list(params)
-        if not self.params:
-            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
-        self.lr = float(lr)
+        self.params = _check_params(type(self).__name__, params)
+        self.lr = check_number(type(self).__name__, "lr", lr, low=0.0, low_open=True)
         self.state = [dict() for _ in self.params]
         self.steps = 0
 
@@ -34,41 +125,84 @@ class Optimizer:
             state[key] = B.get_array_module(param.data).zeros_like(param.data)
         return state[key]
 
-    _saved_keys = ()
-    _hyper = ("lr",)
+    def _work(self, state, param):
+        """Scratch space for the host updates, kept between steps: a fresh temporary the size of a weight
+        matrix on every step costs page faults (measured in benchmarks/bench_kernels.py). Not state: it is
+        never saved. The CUDA kernels need none."""
+        if B.get_array_module(param.data) is B.cupy:
+            return None
+        return self._buffer(state, "work", param)
+
+    def named_state(self):
+        """(name, device array) for every state tensor, named "<parameter index>.<key>" ("3.exp_avg_sq"):
+        what a divergence check scans for non-finite values without a trip to the host."""
+        for index, state in enumerate(self.state):
+            for key in self._saved_keys:
+                if key in state:
+                    yield f"{index}.{key}", state[key]
 
     def state_dict(self):
-        """{'steps', hyper-parameters, 'state': {index: {name: host array or count}}}; work buffers are
-        scratch space, not state."""
+        """{'steps', hyper-parameters, 'num_params', 'state': {index: {name: host array or count}}}."""
         state = {str(i): {key: (np.array(B.to_cpu(value), copy=True) if key in self._saved_keys else value)
                           for key, value in s.items() if key != "work"}
                  for i, s in enumerate(self.state)}
         hyper = {name: getattr(self, name) for name in self._hyper}
         return {"steps": self.steps, **hyper, "num_params": len(self.params), "state": state}
 
+    def _check_hyper(self, values):
+        """Validate a dict of hyper-parameters (every name in _hyper); returns them converted."""
+        return {"lr": check_number(type(self).__name__, "lr", values["lr"], low=0.0, low_open=True)}
+
     def load_state_dict(self, saved):
+        """Load a state_dict. Everything is checked first (the parameter count, every hyper-parameter's
+        range, every tensor's shape and floating dtype, every counter); on any error nothing changes."""
+        owner = type(self).__name__
         # A checkpoint drops empty dicts (a parameter with no state yet, or SGD without momentum), so a
         # parameter's entry, or "state" itself, may be missing: "num_params" keeps the count.
         states = saved.get("state", {})
         count = int(saved.get("num_params", len(states)))
         if count != len(self.params):
-            raise ValueError(f"{type(self).__name__}: state for {count} parameters, "
-                             f"optimizer has {len(self.params)}")
-        self.steps = int(saved["steps"])
-        for name in self._hyper:
-            value = saved[name]
-            setattr(self, name, tuple(float(v) for v in value) if np.ndim(value) else float(value))
-        for i, (param, state) in enumerate(zip(self.params, self.state)):
-            state.clear()
+            raise ValueError(f"{owner}: state for {count} parameters, optimizer has {len(self.params)}")
+        missing = [name for name in ("steps",) + self._hyper if name not in saved]
+        if missing:
+            raise ValueError(f"{owner}: the state has no {', '.join(missing)}")
+        hyper = self._check_hyper({name: _scalar(saved[name]) for name in self._hyper})
+        steps = check_int(owner, "steps", _scalar(saved["steps"]), 0)
+        new_states = []
+        for i, param in enumerate(self.params):
+            new = {}
             for key, value in states.get(str(i), {}).items():
-                if key not in self._saved_keys:  # a counter
-                    state[key] = int(value)
+                if key not in self._saved_keys:  # a step counter
+                    new[key] = check_int(owner, f"state '{key}' of parameter {i}", _scalar(value), 0)
                     continue
-                if tuple(np.shape(value)) != tuple(param.shape):
-                    raise ValueError(f"{type(self).__name__}: state '{key}' of parameter {i} has shape "
-                                     f"{tuple(np.shape(value))}, parameter has {tuple(param.shape)}")
-                host = np.array(value, dtype=param.data.dtype)
-                state[key] = B.to_device(host, B.backend_of(param.data))
+                shape, kind = tuple(np.shape(value)), np.asarray(value).dtype.kind
+                if shape != tuple(param.shape):
+                    raise ValueError(f"{owner}: state '{key}' of parameter {i} has shape {shape}, "
+                                     f"parameter has {tuple(param.shape)}")
+                if kind != "f":
+                    raise ValueError(f"{owner}: state '{key}' of parameter {i} has dtype "
+                                     f"{np.asarray(value).dtype}; a floating-point array is needed")
+                new[key] = value
+            new_states.append(new)
+        # everything checked: now assign
+        self.steps = steps
+        for name, value in hyper.items():
+            setattr(self, name, value)
+        for param, state, new in zip(self.params, self.state, new_states):
+            state.clear()
+            for key, value in new.items():
+                if key in self._saved_keys:
+                    value = B.to_device(np.array(value, dtype=param.data.dtype), B.backend_of(param.data))
+                state[key] = value
+
+
+def _scalar(value):
+    """A saved hyper-parameter or counter as a Python number (checkpoints store them as 0-d arrays)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return value.item()
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        return tuple(v.item() for v in value)
+    return value
 
 
 class SGD(Optimizer):
@@ -80,31 +214,33 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr, momentum=0.0, nesterov=False, weight_decay=0.0):
         super().__init__(params, lr)
-        if nesterov and momentum <= 0:
+        self.nesterov = bool(nesterov)
+        hyper = self._check_hyper({"lr": lr, "momentum": momentum, "weight_decay": weight_decay})
+        self.momentum, self.weight_decay = hyper["momentum"], hyper["weight_decay"]
+
+    def _check_hyper(self, values):
+        checked = super()._check_hyper(values)
+        checked["momentum"] = check_number("SGD", "momentum", values["momentum"], 0.0, 1.0, high_open=True)
+        checked["weight_decay"] = check_number("SGD", "weight_decay", values["weight_decay"], low=0.0)
+        if self.nesterov and checked["momentum"] <= 0:
             raise ValueError("SGD: Nesterov momentum needs momentum > 0")
-        self.momentum, self.nesterov, self.weight_decay = float(momentum), nesterov, float(weight_decay)
+        return checked
 
     def _update(self, param, state):
-        xp = B.get_array_module(param.data)
-        if xp is B.cupy and "momentum_buffer" in state and not (self.nesterov or self.weight_decay):
-            # the same update as below in one fused GPU kernel: v ← μv + g; p ← p − lr·v
-            kernels.sgd_momentum(param.grad, self.lr, self.momentum, param.data, state["momentum_buffer"])
-            return
-        grad, work = param.grad, self._buffer(state, "work", param)
+        p, g = param.data, param.grad
         if self.weight_decay:
-            xp.multiply(param.data, self.weight_decay, out=work)
-            work += grad
-            grad = work
+            g = g + self.weight_decay * p
         if self.momentum:
-            velocity = state.get("momentum_buffer")
-            if velocity is None:  # PyTorch starts the buffer at the first gradient, not at zero
-                velocity = state["momentum_buffer"] = grad.copy()
+            v = state.get("momentum_buffer")
+            if v is None:  # PyTorch starts the buffer at the first gradient, not at zero
+                v = state["momentum_buffer"] = g.copy()
+            elif not self.nesterov:
+                sgd_momentum_update(g, self.lr, self.momentum, p, v, self._work(state, param))
+                return
             else:
-                velocity *= self.momentum
-                velocity += grad
-            grad = grad + self.momentum * velocity if self.nesterov else velocity
-        xp.multiply(grad, self.lr, out=work)
-        param.data -= work
+                v[...] = self.momentum * v + g
+            g = g + self.momentum * v if self.nesterov else v
+        p -= self.lr * g
 
 
 class Adam(Optimizer):
@@ -116,36 +252,31 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr)
-        self.betas = (float(betas[0]), float(betas[1]))
-        self.eps, self.weight_decay = float(eps), float(weight_decay)
+        hyper = self._check_hyper({"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay})
+        self.betas, self.eps, self.weight_decay = hyper["betas"], hyper["eps"], hyper["weight_decay"]
+
+    def _check_hyper(self, values):
+        checked = super()._check_hyper(values)
+        betas = values["betas"]
+        if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+            raise TypeError(f"Adam: betas must be a pair of numbers in [0, 1), got {betas!r}")
+        checked["betas"] = tuple(check_number("Adam", f"betas[{i}]", b, 0.0, 1.0, high_open=True)
+                                 for i, b in enumerate(betas))
+        checked["eps"] = check_number("Adam", "eps", values["eps"], low=0.0, low_open=True)
+        checked["weight_decay"] = check_number("Adam", "weight_decay", values["weight_decay"], low=0.0)
+        return checked
 
     def _update(self, param, state):
-        xp = B.get_array_module(param.data)
         beta1, beta2 = self.betas
-        grad = param.grad
+        g = param.grad
         if self.weight_decay:
-            grad = grad + self.weight_decay * param.data
+            g = g + self.weight_decay * param.data
         m = self._buffer(state, "exp_avg", param)
         v = self._buffer(state, "exp_avg_sq", param)
         state["t"] = t = state.get("t", 0) + 1
         bias1, bias2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
-        if xp is B.cupy:  # the same update as below in one fused GPU kernel
-            kernels.adam(grad, self.lr / bias1, beta1, beta2, 1.0 / bias2 ** 0.5, self.eps, param.data, m, v)
-            return
-        work = self._buffer(state, "work", param)
-        m *= beta1
-        xp.multiply(grad, 1.0 - beta1, out=work)
-        m += work
-        v *= beta2
-        xp.multiply(grad, grad, out=work)
-        work *= 1.0 - beta2
-        v += work
-        xp.sqrt(v, out=work)
-        work *= 1.0 / bias2 ** 0.5
-        work += self.eps
-        xp.divide(m, work, out=work)
-        work *= self.lr / bias1
-        param.data -= work
+        adam_update(g, self.lr / bias1, beta1, beta2, 1.0 / bias2 ** 0.5, self.eps, param.data, m, v,
+                    self._work(state, param))
 
 
 # --- schedules (the paper's code used pylearn2's MomentumAdjustor and ExponentialDecay) ---------------------
@@ -155,8 +286,13 @@ class MomentumRamp:
     Call `step(epoch)` at the start of each epoch (epochs counted from 1, as pylearn2 did)."""
 
     def __init__(self, optimizer, start=0.5, end=0.7, start_epoch=1, saturate_epoch=250):
-        self.optimizer, self.start, self.end = optimizer, float(start), float(end)
-        self.start_epoch, self.saturate_epoch = start_epoch, saturate_epoch
+        if not hasattr(optimizer, "momentum"):
+            raise TypeError(f"MomentumRamp: optimizer must have a momentum (SGD), got {type(optimizer).__name__}")
+        self.optimizer = optimizer
+        self.start = check_number("MomentumRamp", "start", start, 0.0, 1.0, high_open=True)
+        self.end = check_number("MomentumRamp", "end", end, 0.0, 1.0, high_open=True)
+        self.start_epoch = check_int("MomentumRamp", "start_epoch", start_epoch, 0)
+        self.saturate_epoch = check_int("MomentumRamp", "saturate_epoch", saturate_epoch, self.start_epoch)
         optimizer.momentum = self.start
 
     def value(self, epoch):
@@ -173,7 +309,9 @@ class ExponentialDecay:
     (The paper's MNIST run: decay_factor 1.000004, min_lr 1e-6.)"""
 
     def __init__(self, optimizer, decay_factor=1.000004, min_lr=1e-6):
-        self.optimizer, self.decay_factor, self.min_lr = optimizer, float(decay_factor), float(min_lr)
+        self.optimizer = optimizer
+        self.decay_factor = check_number("ExponentialDecay", "decay_factor", decay_factor, low=0.0, low_open=True)
+        self.min_lr = check_number("ExponentialDecay", "min_lr", min_lr, low=0.0)
         self.base_lr, self.updates = optimizer.lr, 0
 
     def step(self):
@@ -189,5 +327,8 @@ class ExponentialDecay:
         return {"base_lr": self.base_lr, "updates": self.updates}
 
     def load_state_dict(self, saved):
-        self.base_lr, self.updates = float(saved["base_lr"]), int(saved["updates"])
+        """Checked first (base_lr a finite number > 0, updates an int ≥ 0); on error nothing changes."""
+        base_lr = check_number("ExponentialDecay", "base_lr", _scalar(saved["base_lr"]), low=0.0, low_open=True)
+        updates = check_int("ExponentialDecay", "updates", _scalar(saved["updates"]), 0)
+        self.base_lr, self.updates = base_lr, updates
         self.optimizer.lr = max(self.base_lr / self.decay_factor ** self.updates, self.min_lr)

@@ -146,7 +146,7 @@ def test_discriminator_trained_against_a_fixed_generator_learns_d_star():
     G.requires_grad_(False)
     D = nn.Sequential(nn.Linear(1, 32), nn.LeakyReLU(0.2), nn.Linear(32, 32), nn.LeakyReLU(0.2), nn.Linear(32, 1))
     opt_D = optim.Adam(D.parameters(), lr=2e-3, betas=(0.5, 0.999))
-    trainer = GANTrainer(G, D, optim.SGD(G.parameters(), lr=0.0), opt_D, z_dim=1, noise="normal",
+    trainer = GANTrainer(G, D, optim.SGD(G.parameters(), lr=0.1), opt_D, z_dim=1, noise="normal",  # G is frozen
                          schedules=[optim.ExponentialDecay(opt_D, 1.00075, 1e-5)])  # 2e-3 -> 1e-4
     real = toy.batches(toy.gaussian_1d, 256, B.get_rng("host"))
     with single_blas_thread() or contextlib.nullcontext():  # 32-wide layers: a second thread only spins

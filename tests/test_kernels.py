@@ -1,114 +1,131 @@
-"""The fused element-wise kernels: the CUDA spelling computes what the NumPy spelling computes."""
+"""Every fused spelling computes what its plain formula computes, on every backend.
+
+`@fused` (npgan/kernels.py) attaches a CUDA spelling and, where it measured faster, a tuned host spelling to
+a plain formula. Here each function in `kernels.FUSED` runs as the plain body and as every spelling that
+applies to the backend (host: NumPy and strict; CUDA: CuPy), from the same inputs, in float32 and float64;
+the returned arrays and every array updated in place (running statistics, optimizer state, parameters)
+must agree.
+"""
 import numpy as np
 import pytest
 
 from npgan import backend as B
-from npgan import kernels
+from npgan import kernels, optim
+from npgan.nn import functional as F
+from npgan.nn import losses
 
-gpu = pytest.mark.skipif(not B.gpu_available(), reason="CuPy backend: CuPy not importable or no GPU visible")
 
-CASES = {  # kernel -> arguments (arrays drawn on the host, scalars as Python floats)
-    "leaky_relu": lambda r: (r((64, 33)), 0.2),
-    "relu_grad": lambda r: (r((64, 33)), r((64, 33))),
-    "sigmoid": lambda r: (r((64, 33)) * 30,),
-    "sigmoid_grad": lambda r: (r((64, 33)), r((64, 33))),
-    "tanh_grad": lambda r: (r((64, 33)), r((64, 33))),
-    "bn_normalize": lambda r: (r((64, 33)), r((33,)), abs(r((33,))), r((33,)), r((33,))),
-    "bn_grad": lambda r: (r((64, 33)), r((64, 33)), r((33,)), r((33,)), r((33,)), abs(r((33,))), 1 / 64),
-    "bce_logits": lambda r: (r((64, 1)) * 50, (r((64, 1)) > 0).astype(r((1,)).dtype), 1 / 64),
+def _bn_cache(r, m, w):
+    return (r((m, w)), abs(r((w,))) + 0.5, r((w,)))
+
+
+CASES = {  # name -> arguments from r(shape) (host arrays of the dtype under test) and Python scalars
+    "batchnorm_forward": lambda r: (3 * r((12, 7)) + 5, r((7,)), r((7,)), 1e-5, r((7,)), abs(r((7,))), 0.1),
+    "batchnorm_backward": lambda r: (r((12, 7)), _bn_cache(r, 12, 7), True, True),
+    "batchnorm_eval_forward": lambda r: (r((12, 7)), r((7,)), r((7,)), r((7,)), abs(r((7,))), 1e-5),
+    "relu_backward": lambda r: (r((12, 33)), r((12, 33))),
+    "leaky_relu_forward": lambda r: (r((12, 33)), 0.2),
+    "sigmoid_forward": lambda r: (30 * r((12, 33)),),
+    "sigmoid_backward": lambda r: (r((12, 33)), r((12, 33))),
+    "tanh_backward": lambda r: (r((12, 33)), r((12, 33))),
+    "bce_logits": lambda r: (50 * r((16, 1)), (r((16, 1)) > 0).astype(r((1,)).dtype), 1 / 16),
+    "sgd_momentum_update": lambda r: (r((6, 5)), 0.1, 0.9, r((6, 5)), r((6, 5))),
+    "adam_update": lambda r: (r((6, 5)), 1e-2, 0.9, 0.999, 1.3, 1e-8, r((6, 5)), r((6, 5)), abs(r((6, 5)))),
 }
+# Other argument sets worth their own check: branches inside a spelling.
+EXTRA = {
+    "batchnorm_backward": [lambda r: (r((12, 7)), _bn_cache(r, 12, 7), False, True),
+                           lambda r: (r((12, 7)), _bn_cache(r, 12, 7), True, False)],
+    "sgd_momentum_update": [lambda r: (r((6, 5)), 0.1, 0.9, r((6, 5)), r((6, 5)), r((6, 5)))],  # with work
+    "adam_update": [lambda r: (r((6, 5)), 1e-2, 0.9, 0.999, 1.3, 1e-8, r((6, 5)), r((6, 5)), abs(r((6, 5))),
+                               r((6, 5)))],
+    "leaky_relu_forward": [lambda r: (r((12, 33)), 0.0), lambda r: (r((12, 33)), 1.0),
+                           lambda r: (r((12, 33)), 3.0), lambda r: (r((12, 33)), -0.5)],
+}
+SCRATCH = {"sgd_momentum_update": 5, "adam_update": 9}  # the `work` argument: scratch, not compared
+FUNCTIONS = {f.__name__: f for f in kernels.FUSED}
+
+
+def test_every_fused_function_is_checked_here():
+    assert set(FUNCTIONS) == set(CASES), "a fused function without a test case (or a case without one)"
+    assert FUNCTIONS["batchnorm_backward"] is F.batchnorm_backward and FUNCTIONS["bce_logits"] is losses.bce_logits
+    assert FUNCTIONS["adam_update"] is optim.adam_update
+
+
+def _arrays(tree):
+    """The arrays in a (nested) result, in order; None and scalars are skipped."""
+    if isinstance(tree, (tuple, list)):
+        return [a for item in tree for a in _arrays(item)]
+    return [tree] if hasattr(tree, "shape") else []
+
+
+def _run(spelling, make_args, dtype, backend, scratch=None):
+    """Call `spelling` on fresh inputs (the same seed every time) moved to `backend`; return everything it
+    returned and every input array afterwards (the in-place updates) but the `scratch` one, on the host."""
+    rng = np.random.default_rng(7)
+    args = make_args(lambda shape: rng.standard_normal(shape).astype(dtype))
+
+    def move(a):
+        if isinstance(a, tuple):
+            return tuple(move(x) for x in a)
+        return B.to_device(a, backend) if isinstance(a, np.ndarray) else a
+
+    args = move(args)
+    out = spelling(*args)
+    compared = [a for i, a in enumerate(args) if i != scratch]
+    return [B.to_cpu(a) for a in _arrays(out)], [B.to_cpu(a) for a in _arrays(compared)]
+
+
+def _spellings(fn, backend):
+    """The spellings that run on `backend`, besides the plain body."""
+    if backend == "cupy":
+        return {"cuda": fn.cuda, "dispatched": fn}
+    return {"host": fn.host, "dispatched": fn} if fn.host is not None else {"dispatched": fn}
+
+
+CHECKS = [pytest.param(name, make, id=f"{name}-{i}") for name in sorted(CASES)
+          for i, make in enumerate([CASES[name]] + EXTRA.get(name, []))]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_host_twin_keeps_dtype_and_shape(name, dtype):
-    rng = np.random.default_rng(0)
-    args = CASES[name](lambda shape: rng.standard_normal(shape).astype(dtype))
-    out = getattr(kernels, name)(*args)
-    for array in out if isinstance(out, tuple) else (out,):
-        assert array.dtype == dtype and array.shape == args[0].shape
+@pytest.mark.parametrize("name, make_args", CHECKS)
+def test_each_spelling_matches_the_plain_formula(backend, name, make_args, dtype):
+    fn = FUNCTIONS[name]
+    expected_out, expected_args = _run(fn.plain, make_args, dtype, backend, SCRATCH.get(name))
+    tol = dict(rtol=2e-5, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
+    for label, spelling in _spellings(fn, backend).items():
+        if spelling is None:
+            continue
+        out, args = _run(spelling, make_args, dtype, backend, SCRATCH.get(name))
+        assert len(out) == len(expected_out), f"{name} ({label}) returns {len(out)} arrays, the formula {len(expected_out)}"
+        for i, (got, want) in enumerate(zip(out + args, expected_out + expected_args)):
+            what = f"{name} ({label}) {'output' if i < len(out) else 'argument'} {i if i < len(out) else i - len(out)}"
+            assert got.dtype == want.dtype == dtype, f"{what}: dtype {got.dtype}, formula {want.dtype}"
+            assert got.shape == want.shape, f"{what}: shape {got.shape}, formula {want.shape}"
+            np.testing.assert_allclose(got, want, err_msg=what, **tol)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_column_sums_and_statistics_host_twins(dtype):
-    rng = np.random.default_rng(3)
-    x, y = (rng.standard_normal((50, 7)).astype(dtype) for _ in range(2))
-    np.testing.assert_allclose(kernels.sum_of_products(x, y), (x * y).sum(axis=0), rtol=1e-5)
-    mean = x.mean(axis=0)
-    np.testing.assert_allclose(kernels.centered_sum_of_squares(x, mean), 50 * x.var(axis=0), rtol=1e-5)
-    rm, rv, inv_std = np.zeros(7, dtype), np.ones(7, dtype), np.empty(7, dtype)
-    kernels.bn_statistics(mean, 50 * x.var(axis=0), 1 / 50, 0.1, 50 / 49, 1e-5, rm, rv, inv_std)
-    np.testing.assert_allclose(rm, 0.1 * mean, rtol=1e-5)
-    np.testing.assert_allclose(rv, 0.9 + 0.1 * x.var(axis=0, ddof=1), rtol=1e-5)
-    np.testing.assert_allclose(inv_std, 1 / np.sqrt(x.var(axis=0) + 1e-5), rtol=1e-5)
+def test_the_host_spellings_take_over_on_host_arrays(monkeypatch):
+    """The dispatcher really calls the attached spelling (so the comparison above compares something)."""
+    calls = []
+    monkeypatch.setattr(F.sigmoid_backward, "host", lambda gy, y: calls.append("host") or gy)
+    gy = np.ones(3, np.float32)
+    assert F.sigmoid_backward(gy, gy) is gy and calls == ["host"]
+    monkeypatch.setattr(F.sigmoid_backward, "host", None)
+    np.testing.assert_array_equal(F.sigmoid_backward(gy, gy), np.zeros(3, np.float32))  # the plain body
 
 
-def test_leaky_relu_host_twin_handles_slopes_above_one():
+def test_leaky_relu_host_spelling_is_exact_for_slopes_in_the_unit_interval():
     x = np.array([-2.0, -0.5, 0.0, 1.5], np.float32)
-    np.testing.assert_array_equal(kernels.leaky_relu(x, 3.0)[0], np.where(x > 0, x, 3.0 * x))
-    np.testing.assert_array_equal(kernels.leaky_relu(x, 0.2)[0], np.where(x > 0, x, np.float32(0.2) * x))
+    for slope in (0.0, 0.2, 1.0, 3.0, -0.5):
+        y, k = F.leaky_relu_forward.host(x, slope)
+        np.testing.assert_array_equal(y, np.where(x > 0, x, np.float32(slope) * x))
+        np.testing.assert_array_equal(k, np.where(x > 0, 1.0, slope).astype(np.float32))
 
 
-def test_gpu_only_kernels_refuse_host_arrays():
+def test_cuda_kernels_refuse_host_arrays():
     p = np.zeros(3, np.float32)
-    with pytest.raises(TypeError, match="GPU-only"):
-        kernels.sgd_momentum(p, 0.1, 0.5, p, p.copy())
-
-
-@pytest.mark.gpu
-@gpu
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_cuda_kernel_matches_host_twin(name, dtype):
-    rng = np.random.default_rng(1)
-    args = CASES[name](lambda shape: rng.standard_normal(shape).astype(dtype))
-    kernel = getattr(kernels, name)
-    expected = kernel(*args)
-    got = kernel(*[B.to_gpu(a) if isinstance(a, np.ndarray) else a for a in args])
-    expected = expected if isinstance(expected, tuple) else (expected,)
-    got = got if isinstance(got, tuple) else (got,)
-    tol = 1e-6 if dtype == np.float32 else 1e-13
-    for e, g in zip(expected, got):
-        assert g.dtype == dtype
-        np.testing.assert_allclose(B.to_cpu(g), e, rtol=tol, atol=tol)
-
-
-@pytest.mark.gpu
-@gpu
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_cuda_reductions_and_statistics_match_host(dtype):
-    rng = np.random.default_rng(4)
-    x, y = (rng.standard_normal((300, 17)).astype(dtype) for _ in range(2))
-    mean = x.mean(axis=0)
-    for name, args in (("sum_of_products", (x, y)), ("centered_sum_of_squares", (x, mean))):
-        kernel = getattr(kernels, name)
-        np.testing.assert_allclose(B.to_cpu(kernel(*map(B.to_gpu, args))), kernel(*args), rtol=1e-5)
-    host = [np.zeros(17, dtype), np.ones(17, dtype), np.empty(17, dtype)]
-    device = [B.to_gpu(a) for a in host]
-    sum_sq = kernels.centered_sum_of_squares(x, mean)
-    kernels.bn_statistics(mean, sum_sq, 1 / 300, 0.1, 300 / 299, 1e-5, *host)
-    kernels.bn_statistics(B.to_gpu(mean), B.to_gpu(sum_sq), 1 / 300, 0.1, 300 / 299, 1e-5, *device)
-    for h, d in zip(host, device):
-        np.testing.assert_allclose(B.to_cpu(d), h, rtol=1e-5)
-
-
-@pytest.mark.gpu
-@gpu
-def test_fused_optimizer_updates_match_the_host_rules():
-    from npgan import nn, optim
-    rng = np.random.default_rng(2)
-    for make in (lambda ps: optim.SGD(ps, 0.1, momentum=0.9), lambda ps: optim.Adam(ps, 1e-2)):
-        host, device = nn.Linear(5, 4), nn.Linear(5, 4)
-        device.load_state_dict(host.state_dict())
-        device.to("cupy")
-        opt_h, opt_d = make(host.parameters()), make(device.parameters())
-        for _ in range(4):
-            grads = [rng.standard_normal(p.shape).astype(np.float32) for p in host.parameters()]
-            for p, g in zip(host.parameters(), grads):
-                p.grad = g.copy()
-            for p, g in zip(device.parameters(), grads):
-                p.grad = B.to_gpu(g)
-            opt_h.step()
-            opt_d.step()
-        for ph, pd in zip(host.parameters(), device.parameters()):
-            np.testing.assert_allclose(B.to_cpu(pd.data), ph.data, rtol=1e-5, atol=1e-6)
+    with pytest.raises(TypeError, match="npgan_sgd_momentum is a CUDA kernel"):
+        optim.sgd_momentum_update.cuda(p, 0.1, 0.5, p, p.copy())
+    with pytest.raises(TypeError, match="is a CUDA kernel"):
+        kernels.ColumnSum("T a", "a", "npgan_test_sum")(np.zeros((2, 2), np.float32))

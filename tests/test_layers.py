@@ -53,7 +53,7 @@ def test_linear_gradients(backend, n, d_in, d_out, seed):
 @every_backend
 @given(n=batch, d_in=features, seed=seeds)
 def test_one_output_linear_gradients(backend, n, d_in, seed):
-    """D's logit layer: its input gradient is an outer product, computed without a GEMM."""
+    """D's logit layer: one output column, so its input gradient gy Wᵀ is an outer product."""
     check(nn.Linear(d_in, 1), data(seed, (n, d_in)), backend)
 
 
@@ -195,7 +195,7 @@ def test_dropout_is_identity_in_eval_and_mean_preserving_in_train(backend):
     assert np.array_equal(B.to_cpu(drop(x)), np.ones((400, 50), np.float32))
     np.testing.assert_array_equal(B.to_cpu(drop.backward(x)), B.to_cpu(x))
     assert np.array_equal(B.to_cpu(nn.Dropout(0.0)(x)), np.ones((400, 50), np.float32))
-    with pytest.raises(ValueError, match=r"p must be in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"Dropout: p must be a finite number in \[0, 1\), got 1.0"):
         nn.Dropout(1.0)
 
 
@@ -494,3 +494,64 @@ def test_requires_grad_train_and_eval_propagate():
     assert net.requires_grad_(False) is net and not any(p.requires_grad for p in net.parameters())
     inner.requires_grad_(True)
     assert [p.requires_grad for p in net.parameters()] == [True] * 4 + [False] * 2
+
+
+# --- constructor arguments: one clear line naming the argument and its range ------------------------------------
+
+BAD_LAYER_ARGUMENTS = [
+    (lambda: nn.Linear(0, 5), ValueError, "Linear: in_features must be an int >= 1, got 0"),
+    (lambda: nn.Linear(5, 0), ValueError, "Linear: out_features must be an int >= 1, got 0"),
+    (lambda: nn.Linear(2.5, 5), TypeError, "Linear: in_features must be an int >= 1, got float 2.5"),
+    (lambda: nn.Linear(5, "3"), TypeError, "Linear: out_features must be an int >= 1, got str '3'"),
+    (lambda: nn.Linear(True, 3), TypeError, "Linear: in_features must be an int >= 1, got bool True"),
+    (lambda: nn.Maxout(4, 3, 0), ValueError, "Maxout: pieces must be an int >= 1, got 0"),
+    (lambda: nn.Maxout(4, 3, -2), ValueError, "Maxout: pieces must be an int >= 1, got -2"),
+    (lambda: nn.Maxout(0, 3, 2), ValueError, "Maxout: in_features must be an int >= 1, got 0"),
+    (lambda: nn.BatchNorm1d(0), ValueError, "BatchNorm1d: num_features must be an int >= 1, got 0"),
+    (lambda: nn.BatchNorm1d(4, eps=0.0), ValueError, r"BatchNorm1d: eps must be a finite number > 0, got 0.0"),
+    (lambda: nn.BatchNorm1d(4, eps=-1e-5), ValueError, r"BatchNorm1d: eps must be a finite number > 0, got -1e-05"),
+    (lambda: nn.BatchNorm1d(4, momentum=1.5), ValueError,
+     r"BatchNorm1d: momentum must be a finite number in \[0, 1\], got 1.5"),
+    (lambda: nn.BatchNorm1d(4, momentum=-0.1), ValueError, r"BatchNorm1d: momentum must be .* in \[0, 1\], got -0.1"),
+    (lambda: nn.Dropout(-0.1), ValueError, r"Dropout: p must be a finite number in \[0, 1\), got -0.1"),
+    (lambda: nn.Dropout(float("nan")), ValueError, r"Dropout: p must be a finite number in \[0, 1\), got nan"),
+    (lambda: nn.Dropout("0.5"), TypeError, r"Dropout: p must be a finite number in \[0, 1\), got str '0.5'"),
+    (lambda: nn.LeakyReLU(float("inf")), ValueError, "LeakyReLU: negative_slope must be a finite number, got inf"),
+    (lambda: nn.LeakyReLU(None), TypeError, "LeakyReLU: negative_slope must be a finite number, got NoneType None"),
+]
+
+
+@pytest.mark.parametrize("make, error, message", BAD_LAYER_ARGUMENTS, ids=[m for _, _, m in BAD_LAYER_ARGUMENTS])
+def test_layer_constructors_name_the_bad_argument_and_its_range(make, error, message):
+    with pytest.raises(error, match=f"^{message}$"):
+        make()
+
+
+def test_layer_constructors_accept_numpy_integers_and_the_range_ends():
+    assert nn.Linear(np.int64(3), np.int32(2)).weight.shape == (3, 2)
+    assert nn.BatchNorm1d(2, momentum=0.0).momentum == 0.0 and nn.BatchNorm1d(2, momentum=1).momentum == 1.0
+    assert nn.Dropout(0).p == 0.0 and nn.LeakyReLU(np.float32(0.2)).negative_slope == pytest.approx(0.2)
+    assert nn.Maxout(3, 2, 1).weight.shape == (3, 2)
+
+
+# --- load_state_dict: all or nothing, dtype kind included ---------------------------------------------------------
+
+@pytest.mark.parametrize("bad", [np.zeros((3, 2), np.int32), np.zeros((3, 2), bool), np.zeros((3, 2), np.complex64),
+                                 np.full((3, 2), "x"), np.zeros((3, 2), object)],
+                         ids=["int32", "bool", "complex64", "str", "object"])
+def test_load_state_dict_refuses_non_floating_arrays_and_changes_nothing(bad):
+    net = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.Linear(3, 2))
+    before = net.state_dict()
+    state = {key: value + 1.0 for key, value in before.items()}  # good entries, all different from before
+    state["2.weight"] = bad  # the bad one comes after them
+    with pytest.raises(nn.StateDictMismatch, match=rf"2.weight: expected a floating-point array, got dtype {bad.dtype}"):
+        net.load_state_dict(state)
+    for key, value in net.state_dict().items():
+        np.testing.assert_array_equal(value, before[key], err_msg=key)
+
+
+def test_load_state_dict_casts_other_floating_dtypes():
+    net = nn.Linear(2, 2)
+    state = {key: value.astype(np.float64) for key, value in net.state_dict().items()}  # float64: deliberate (cast on load)
+    net.load_state_dict(state)
+    assert net.weight.data.dtype == np.float32

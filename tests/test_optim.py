@@ -274,3 +274,172 @@ def test_exponential_decay_with_a_floor():
     resumed = optim.ExponentialDecay(other, decay_factor=1.000004, min_lr=1e-6)
     resumed.load_state_dict(saved)
     assert other.lr == 1e-6 and resumed.updates == decay.updates
+
+
+# --- constructor arguments: one clear line naming the argument and its range ------------------------------------
+
+def one_param():
+    return [Parameter(np.ones(3, np.float32))]
+
+
+BAD_OPTIMIZER_ARGUMENTS = [
+    (lambda: optim.SGD(one_param(), lr=-1), ValueError, "SGD: lr must be a finite number > 0, got -1.0"),
+    (lambda: optim.SGD(one_param(), lr=0), ValueError, "SGD: lr must be a finite number > 0, got 0.0"),
+    (lambda: optim.SGD(one_param(), lr=float("nan")), ValueError, "SGD: lr must be a finite number > 0, got nan"),
+    (lambda: optim.SGD(one_param(), lr=float("inf")), ValueError, "SGD: lr must be a finite number > 0, got inf"),
+    (lambda: optim.SGD(one_param(), lr="0.1"), TypeError, "SGD: lr must be a finite number > 0, got str '0.1'"),
+    (lambda: optim.SGD(one_param(), 0.1, momentum=1.0), ValueError,
+     r"SGD: momentum must be a finite number in \[0, 1\), got 1.0"),
+    (lambda: optim.SGD(one_param(), 0.1, momentum=-0.5), ValueError,
+     r"SGD: momentum must be a finite number in \[0, 1\), got -0.5"),
+    (lambda: optim.SGD(one_param(), 0.1, weight_decay=-1e-4), ValueError,
+     "SGD: weight_decay must be a finite number >= 0, got -0.0001"),
+    (lambda: optim.SGD(nn_module(), 0.1), TypeError,
+     r"SGD: params must be the parameters, not the module: pass sequential.parameters\(\)"),
+    (lambda: optim.SGD([Parameter(np.ones(2, np.float32)), np.ones(2)], 0.1), TypeError,
+     r"SGD: params\[1\] is a ndarray, not a Parameter; pass module.parameters\(\)"),
+    (lambda: optim.SGD(Parameter(np.ones(2, np.float32)), 0.1), TypeError,
+     r"SGD: params must be an iterable of Parameters \(module.parameters\(\)\), got Parameter"),
+    (lambda: optim.Adam(one_param(), betas=(1.5, 2)), ValueError,
+     r"Adam: betas\[0\] must be a finite number in \[0, 1\), got 1.5"),
+    (lambda: optim.Adam(one_param(), betas=(0.9, 1.0)), ValueError,
+     r"Adam: betas\[1\] must be a finite number in \[0, 1\), got 1.0"),
+    (lambda: optim.Adam(one_param(), betas=0.9), TypeError, r"Adam: betas must be a pair of numbers in \[0, 1\), got 0.9"),
+    (lambda: optim.Adam(one_param(), eps=0), ValueError, "Adam: eps must be a finite number > 0, got 0.0"),
+    (lambda: optim.Adam(one_param(), lr=-1e-3), ValueError, "Adam: lr must be a finite number > 0, got -0.001"),
+    (lambda: optim.Adam(one_param(), weight_decay=float("nan")), ValueError,
+     "Adam: weight_decay must be a finite number >= 0, got nan"),
+    (lambda: optim.Adam(nn_module().parameters()[:0]), ValueError, "Adam: got an empty parameter list"),
+    (lambda: optim.ExponentialDecay(sgd(), decay_factor=0), ValueError,
+     "ExponentialDecay: decay_factor must be a finite number > 0, got 0.0"),
+    (lambda: optim.ExponentialDecay(sgd(), min_lr=-1e-6), ValueError,
+     "ExponentialDecay: min_lr must be a finite number >= 0, got -1e-06"),
+    (lambda: optim.MomentumRamp(sgd(), start_epoch=10, saturate_epoch=5), ValueError,
+     "MomentumRamp: saturate_epoch must be an int >= 10, got 5"),
+    (lambda: optim.MomentumRamp(sgd(), start=1.0), ValueError,
+     r"MomentumRamp: start must be a finite number in \[0, 1\), got 1.0"),
+    (lambda: optim.MomentumRamp(sgd(), end=-0.1), ValueError,
+     r"MomentumRamp: end must be a finite number in \[0, 1\), got -0.1"),
+    (lambda: optim.MomentumRamp(sgd(), start_epoch=1.5), TypeError,
+     "MomentumRamp: start_epoch must be an int >= 0, got float 1.5"),
+    (lambda: optim.MomentumRamp(optim.Adam(one_param())), TypeError,
+     r"MomentumRamp: optimizer must have a momentum \(SGD\), got Adam"),
+]
+
+
+def nn_module():
+    from npgan import nn
+    return nn.Sequential(nn.Linear(2, 2))
+
+
+def sgd():
+    return optim.SGD(one_param(), 0.1, momentum=0.5)
+
+
+@pytest.mark.parametrize("make, error, message", BAD_OPTIMIZER_ARGUMENTS, ids=[m for _, _, m in BAD_OPTIMIZER_ARGUMENTS])
+def test_optimizer_constructors_name_the_bad_argument_and_its_range(make, error, message):
+    with pytest.raises(error, match=f"^{message}$"):
+        make()
+
+
+def test_optimizers_accept_generators_and_numpy_numbers():
+    net = nn_module()
+    opt = optim.SGD((p for p in net.parameters()), np.float32(0.5), momentum=np.float64(0.5))
+    assert len(opt.params) == 2 and opt.lr == 0.5 and type(opt.lr) is float
+    assert optim.Adam(net.parameters(), betas=[0.0, 0.5]).betas == (0.0, 0.5)
+
+
+# --- load_state_dict: everything checked before anything is assigned --------------------------------------------
+
+def stepped(factory, steps=2):
+    opt = factory([Parameter(np.ones((2, 3), np.float32)), Parameter(np.ones(3, np.float32))])
+    for _ in range(steps):
+        for p in opt.params:
+            p.grad = np.full(p.shape, 0.5, np.float32)
+        opt.step()
+    return opt
+
+
+def snapshot(opt):
+    state = opt.state_dict()
+    return state, {k: {n: np.array(v, copy=True) for n, v in s.items()} for k, s in state["state"].items()}
+
+
+@pytest.mark.parametrize("corrupt, message", [
+    (lambda s: s.update(lr=-1.0), "Adam: lr must be a finite number > 0, got -1.0"),
+    (lambda s: s.update(lr=float("nan")), "Adam: lr must be a finite number > 0, got nan"),
+    (lambda s: s.update(betas=np.array([0.9, 1.5])), r"Adam: betas\[1\] must be a finite number in \[0, 1\), got 1.5"),
+    (lambda s: s.update(eps=0.0), "Adam: eps must be a finite number > 0, got 0.0"),
+    (lambda s: s.update(steps=-3), "Adam: steps must be an int >= 0, got -3"),
+    (lambda s: s.pop("eps"), "Adam: the state has no eps"),
+    (lambda s: s["state"]["1"].update(exp_avg_sq=np.ones(3, np.int32)),
+     "Adam: state 'exp_avg_sq' of parameter 1 has dtype int32; a floating-point array is needed"),
+    (lambda s: s["state"]["1"].update(exp_avg=np.full(3, "x")),
+     "Adam: state 'exp_avg' of parameter 1 has dtype <U1; a floating-point array is needed"),
+    (lambda s: s["state"]["1"].update(exp_avg=np.ones(4, np.float32)),
+     r"Adam: state 'exp_avg' of parameter 1 has shape \(4,\), parameter has \(3,\)"),
+    (lambda s: s["state"]["1"].update(t=-1), "Adam: state 't' of parameter 1 must be an int >= 0, got -1"),
+], ids=["lr<0", "lr-nan", "beta2", "eps", "steps", "missing-eps", "int-state", "str-state", "shape", "counter"])
+def test_optimizer_load_state_dict_is_all_or_nothing(corrupt, message):
+    factory = lambda ps: optim.Adam(ps, 1e-2, betas=(0.5, 0.999))  # noqa: E731
+    source = stepped(factory, steps=3)
+    saved = source.state_dict()
+    saved["lr"], saved["eps"] = 0.5, 1e-6  # good changes, before the bad one
+    corrupt(saved)
+    target = stepped(factory, steps=1)
+    before, before_arrays = snapshot(target)
+    with pytest.raises((ValueError, TypeError), match=f"^{message}$"):
+        target.load_state_dict(saved)
+    after, after_arrays = snapshot(target)
+    assert {k: v for k, v in after.items() if k != "state"} == {k: v for k, v in before.items() if k != "state"}
+    assert after_arrays.keys() == before_arrays.keys()
+    for key in before_arrays:
+        for name, value in before_arrays[key].items():
+            np.testing.assert_array_equal(after_arrays[key][name], value, err_msg=f"{key}.{name}")
+
+
+def test_sgd_load_state_dict_checks_momentum_and_weight_decay():
+    saved = stepped(lambda ps: optim.SGD(ps, 0.1, momentum=0.9)).state_dict()
+    target = stepped(lambda ps: optim.SGD(ps, 0.1, momentum=0.9), steps=1)
+    for field, value, message in [("momentum", 1.0, r"SGD: momentum must be a finite number in \[0, 1\), got 1.0"),
+                                  ("weight_decay", -1.0, "SGD: weight_decay must be a finite number >= 0, got -1.0")]:
+        bad = dict(saved, **{field: value})
+        with pytest.raises(ValueError, match=f"^{message}$"):
+            target.load_state_dict(bad)
+        assert target.momentum == 0.9 and target.weight_decay == 0.0 and target.steps == 1
+    nesterov = optim.SGD(one_param(), 0.1, momentum=0.5, nesterov=True)
+    with pytest.raises(ValueError, match="Nesterov momentum needs momentum > 0"):
+        nesterov.load_state_dict(dict(optim.SGD(one_param(), 0.1).state_dict()))
+    assert nesterov.momentum == 0.5
+
+
+def test_exponential_decay_load_state_dict_checks_first():
+    decay = optim.ExponentialDecay(sgd())
+    with pytest.raises(ValueError, match="^ExponentialDecay: updates must be an int >= 0, got -1$"):
+        decay.load_state_dict({"base_lr": 0.2, "updates": -1})
+    assert decay.base_lr == 0.1 and decay.updates == 0
+
+
+# --- named_state: what a divergence check scans on the device -----------------------------------------------------
+
+def test_named_state_yields_every_state_tensor_on_its_device(backend):
+    params = [Parameter(B.to_device(np.ones((2, 3), np.float32), backend)),
+              Parameter(B.to_device(np.ones(3, np.float32), backend), requires_grad=False),
+              Parameter(B.to_device(np.ones(4, np.float32), backend))]
+    opt = optim.Adam(params, 1e-2)
+    assert list(opt.named_state()) == []  # nothing before the first step
+    for p in params:
+        p.grad = B.to_device(np.full(p.shape, 0.5, np.float32), backend)
+    opt.step()
+    named = dict(opt.named_state())
+    assert list(named) == ["0.exp_avg", "0.exp_avg_sq", "2.exp_avg", "2.exp_avg_sq"]
+    assert all(B.backend_of(a) == backend and a is opt.state[int(k[0])][k[2:]] for k, a in named.items())
+    sgd_opt = optim.SGD(params, 0.1, momentum=0.9)
+    sgd_opt.step()
+    assert list(dict(sgd_opt.named_state())) == ["0.momentum_buffer", "2.momentum_buffer"]
+    params[0].grad = B.to_device(np.full((2, 3), np.inf, np.float32), backend)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf/inf in the update: what diverging looks like
+        opt.step()
+    xp = B.get_xp(backend)
+    bad = [name for name, a in opt.named_state() if not bool(xp.isfinite(a).all())]
+    assert bad == ["0.exp_avg", "0.exp_avg_sq"]

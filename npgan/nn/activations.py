@@ -1,5 +1,6 @@
 """Element-wise activations. Each keeps the one array its backward needs (the output where it suffices)."""
 from npgan.nn import functional as F
+from npgan.nn.checks import check_number
 from npgan.nn.module import Module
 
 
@@ -36,7 +37,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope=0.01):
         super().__init__()
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = check_number("LeakyReLU", "negative_slope", negative_slope)
 
     def forward(self, x):
         y, k = F.leaky_relu_forward(x, self.negative_slope)

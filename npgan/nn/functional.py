@@ -6,9 +6,15 @@
 Shapes: x (N, D_in), y (N, D_out); gy = dL/dy has y's shape and every g* has its variable's shape.
 Each function works on NumPy and CuPy arrays alike (`xp = get_array_module(x)`), keeps the input dtype
 (constants are Python floats, which never upcast float32), and computes only the gradients asked for.
+
+Each body is the formula, and the reference. Some functions carry a faster spelling of the same formula
+(`@fused`, see npgan/kernels.py): a CUDA kernel that runs on CuPy arrays, and, where the benchmark
+`benchmarks/bench_kernels.py` measured that it pays, a host spelling that runs on NumPy arrays. The tests
+compare every such spelling with the body below it.
 """
-from npgan import kernels
 from npgan.backend import get_array_module
+from npgan.kernels import ColumnSum, Elementwise, fused
+from npgan.nn import tuned
 
 
 # --- Linear ------------------------------------------------------------------------------------------------
@@ -16,19 +22,14 @@ from npgan.backend import get_array_module
 def linear_forward(x, W, b):
     """y = x W + b, with W shaped (D_in, D_out)."""
     y = x @ W
-    y += b
+    y += b  # in place: no second (N, D_out) array
     return y, (x, W)
 
 
 def linear_backward(gy, cache, need_gx=True, need_gW=True, need_gb=True):
     """gx = gy Wᵀ,  gW = xᵀ gy,  gb = Σ_n gy[n].  Each GEMM runs only when its gradient is needed."""
     x, W = cache
-    if not need_gx:
-        gx = None
-    elif W.shape[1] == 1:  # gy Wᵀ is an outer product (D's logit layer): the same numbers, 4× faster than a GEMM
-        gx = gy * W[:, 0]
-    else:
-        gx = gy @ W.T
+    gx = gy @ W.T if need_gx else None
     gW = x.T @ gy if need_gW else None
     gb = gy.sum(axis=0) if need_gb else None
     return gx, gW, gb
@@ -57,35 +58,80 @@ def maxout_backward(gy, cache, need_gx=True, need_gW=True, need_gb=True):
 
 # --- BatchNorm1d ---------------------------------------------------------------------------------------------
 
+_column_sum_of_products = ColumnSum("T a, T b", "a * b", "npgan_sum_of_products")
+_column_centered_squares = ColumnSum("T x, T mean", "(x - mean) * (x - mean)", "npgan_centered_sum_of_squares")
+_bn_statistics = Elementwise(
+    "T mean, T sum_sq, T inv_n, T momentum, T unbias, T eps", "T running_mean, T running_var, T inv_std",
+    "T var = sum_sq * inv_n; "
+    "running_mean = ((T)1 - momentum) * running_mean + momentum * mean; "
+    "running_var = ((T)1 - momentum) * running_var + (momentum * unbias) * var; "
+    "inv_std = (T)1 / sqrt(var + eps)", "npgan_bn_statistics")
+_bn_normalize = Elementwise("T x, T mean, T inv_std, T gamma, T beta", "T x_hat, T y",
+                            "x_hat = (x - mean) * inv_std; y = gamma * x_hat + beta", "npgan_bn_normalize")
+_bn_grad = Elementwise("T gy, T x_hat, T sum_gy, T sum_gy_x_hat, T gamma, T inv_std, T inv_n", "T gx",
+                       "gx = gamma * inv_std * (gy - (sum_gy + x_hat * sum_gy_x_hat) * inv_n)", "npgan_bn_grad")
+
+
+def _batchnorm_forward_cuda(x, gamma, beta, eps, running_mean, running_var, momentum):
+    """Two passes over x (the mean, then Σ(x − μ)² in one reduction), the statistics of every feature in
+    one kernel, and x̂ and y in one more."""
+    n = x.shape[0]
+    mean = x.mean(axis=0)
+    inv_std = get_array_module(x).empty_like(mean)
+    _bn_statistics(mean, _column_centered_squares(x, mean), 1.0 / n, momentum, n / (n - 1), eps,
+                   running_mean, running_var, inv_std)
+    x_hat, y = _bn_normalize(x, mean, inv_std, gamma, beta)
+    return y, (x_hat, inv_std, gamma)
+
+
+@fused(cuda=_batchnorm_forward_cuda, host=tuned.batchnorm_forward)
 def batchnorm_forward(x, gamma, beta, eps, running_mean, running_var, momentum):
     """Training mode, statistics of the batch over N:
     μ = mean(x),  σ² = mean((x − μ)²) (biased),  x̂ = (x − μ)/√(σ² + ε),  y = γ x̂ + β,
     and, in place, running = (1 − momentum)·running + momentum·batch, the variance unbiased (× N/(N − 1))."""
+    xp = get_array_module(x)
     n = x.shape[0]
     mean = x.mean(axis=0)
-    sum_sq = kernels.centered_sum_of_squares(x, mean)
-    inv_std = get_array_module(x).empty_like(mean)
-    kernels.bn_statistics(mean, sum_sq, 1.0 / n, momentum, n / (n - 1), eps, running_mean, running_var, inv_std)
-    x_hat, y = kernels.bn_normalize(x, mean, inv_std, gamma, beta)
+    var = ((x - mean) ** 2).mean(axis=0)
+    inv_std = 1.0 / xp.sqrt(var + eps)
+    x_hat = (x - mean) * inv_std
+    y = gamma * x_hat + beta
+    running_mean[...] = (1.0 - momentum) * running_mean + momentum * mean
+    running_var[...] = (1.0 - momentum) * running_var + momentum * (n / (n - 1)) * var
     return y, (x_hat, inv_std, gamma)
 
 
+def _batchnorm_backward_cuda(gy, cache, need_gx=True, need_gparams=True):
+    x_hat, inv_std, gamma = cache
+    gbeta = gy.sum(axis=0)
+    ggamma = _column_sum_of_products(gy, x_hat)
+    gx = _bn_grad(gy, x_hat, gbeta, ggamma, gamma, inv_std, 1.0 / gy.shape[0]) if need_gx else None
+    return gx, (ggamma if need_gparams else None), (gbeta if need_gparams else None)
+
+
+@fused(cuda=_batchnorm_backward_cuda, host=tuned.batchnorm_backward)
 def batchnorm_backward(gy, cache, need_gx=True, need_gparams=True):
     """ggamma = Σ_n gy x̂,  gbeta = Σ_n gy, and, because μ and σ² depend on every row of the batch,
     gx = γ/√(σ² + ε) · (gy − mean(gy) − x̂ · mean(gy x̂))."""
     x_hat, inv_std, gamma = cache
-    gbeta = gy.sum(axis=0)
-    ggamma = kernels.sum_of_products(gy, x_hat)
-    gx = kernels.bn_grad(gy, x_hat, gbeta, ggamma, gamma, inv_std, 1.0 / gy.shape[0]) if need_gx else None
-    return gx, (ggamma if need_gparams else None), (gbeta if need_gparams else None)
+    gx = gamma * inv_std * (gy - gy.mean(axis=0) - x_hat * (gy * x_hat).mean(axis=0)) if need_gx else None
+    if not need_gparams:
+        return gx, None, None
+    return gx, (gy * x_hat).sum(axis=0), gy.sum(axis=0)
 
 
+def _batchnorm_eval_forward_cuda(x, gamma, beta, running_mean, running_var, eps):
+    inv_std = 1.0 / get_array_module(x).sqrt(running_var + eps)
+    x_hat, y = _bn_normalize(x, running_mean, inv_std, gamma, beta)
+    return y, (x_hat, inv_std, gamma)
+
+
+@fused(cuda=_batchnorm_eval_forward_cuda)
 def batchnorm_eval_forward(x, gamma, beta, running_mean, running_var, eps):
     """Evaluation mode: the running statistics stand in for the batch's, so the map is affine per feature."""
-    xp = get_array_module(x)
-    inv_std = 1.0 / xp.sqrt(running_var + eps)
-    x_hat, y = kernels.bn_normalize(x, running_mean, inv_std, gamma, beta)
-    return y, (x_hat, inv_std, gamma)
+    inv_std = 1.0 / get_array_module(x).sqrt(running_var + eps)
+    x_hat = (x - running_mean) * inv_std
+    return gamma * x_hat + beta, (x_hat, inv_std, gamma)
 
 
 def batchnorm_eval_backward(gy, cache, need_gx=True, need_gparams=True):
@@ -94,27 +140,29 @@ def batchnorm_eval_backward(gy, cache, need_gx=True, need_gparams=True):
     gx = gy * (gamma * inv_std) if need_gx else None
     if not need_gparams:
         return gx, None, None
-    return gx, kernels.sum_of_products(gy, x_hat), gy.sum(axis=0)
+    return gx, (gy * x_hat).sum(axis=0), gy.sum(axis=0)
 
 
 # --- activations -------------------------------------------------------------------------------------------
 
 def relu_forward(x):
     """y = max(x, 0); the output is all backward needs."""
-    xp = get_array_module(x)
-    y = xp.maximum(x, 0.0)
+    y = get_array_module(x).maximum(x, 0.0)
     return y, y
 
 
+@fused(cuda=Elementwise("T gy, T y", "T gx", "gx = y > 0 ? gy : (T)0", "npgan_relu_grad"))
 def relu_backward(gy, y):
     """gx = gy · [y > 0]."""
-    return kernels.relu_grad(gy, y)
+    return gy * (y > 0)
 
 
+@fused(cuda=Elementwise("T x, T slope", "T y, T k", "k = x > 0 ? (T)1 : slope; y = x * k", "npgan_leaky_relu"),
+       host=tuned.leaky_relu_forward)
 def leaky_relu_forward(x, slope):
-    """y = x·k with k = 1 for x > 0 and slope otherwise; k is what backward needs."""
-    y, k = kernels.leaky_relu(x, slope)
-    return y, k
+    """y = x·k with k = dy/dx = 1 for x > 0 and slope otherwise; k is what backward needs."""
+    k = get_array_module(x).where(x > 0, 1.0, slope).astype(x.dtype)
+    return x * k, k
 
 
 def leaky_relu_backward(gy, k):
@@ -122,34 +170,35 @@ def leaky_relu_backward(gy, k):
     return gy * k
 
 
+@fused(cuda=Elementwise("T x", "T y", "y = tanh(x * (T)0.5) * (T)0.5 + (T)0.5", "npgan_sigmoid"))
 def sigmoid_forward(x):
     """y = σ(x) = 1/(1 + e^−x), computed as tanh(x/2)/2 + 1/2, which never overflows."""
-    y = kernels.sigmoid(x)
+    y = get_array_module(x).tanh(x * 0.5) * 0.5 + 0.5
     return y, y
 
 
+@fused(cuda=Elementwise("T gy, T y", "T gx", "gx = gy * y * ((T)1 - y)", "npgan_sigmoid_grad"))
 def sigmoid_backward(gy, y):
     """gx = gy · y (1 − y)."""
-    return kernels.sigmoid_grad(gy, y)
+    return gy * y * (1.0 - y)
 
 
 def tanh_forward(x):
-    xp = get_array_module(x)
-    y = xp.tanh(x)
+    """y = tanh x; the output is all backward needs."""
+    y = get_array_module(x).tanh(x)
     return y, y
 
 
+@fused(cuda=Elementwise("T gy, T y", "T gx", "gx = gy * ((T)1 - y * y)", "npgan_tanh_grad"))
 def tanh_backward(gy, y):
     """gx = gy (1 − y²)."""
-    return kernels.tanh_grad(gy, y)
+    return gy * (1.0 - y * y)
 
 
 def dropout_forward(x, p, rng):
     """Inverted dropout: keep each unit with probability 1 − p and scale it by 1/(1 − p), so the expected
     activation is unchanged and evaluation is the identity."""
-    mask = rng.random(x.shape, dtype=x.dtype) >= p
-    mask = mask.astype(x.dtype)
-    mask *= 1.0 / (1.0 - p)
+    mask = (rng.random(x.shape, dtype=x.dtype) >= p).astype(x.dtype) * (1.0 / (1.0 - p))
     return x * mask, mask
 
 

@@ -4,6 +4,7 @@ import numpy as np
 from npgan import backend as B
 from npgan.nn import functional as F
 from npgan.nn import init
+from npgan.nn.checks import check_int, check_number
 from npgan.nn.module import Module, Parameter
 
 
@@ -33,6 +34,9 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, columns=None):
         super().__init__()
+        owner = type(self).__name__
+        in_features = check_int(owner, "in_features", in_features, 1)
+        out_features = check_int(owner, "out_features", out_features, 1)
         self.in_features, self.out_features = in_features, out_features
         columns = columns or out_features
         bound = in_features ** -0.5
@@ -72,6 +76,8 @@ class Maxout(Linear):
     """
 
     def __init__(self, in_features, out_features, pieces):
+        pieces = check_int("Maxout", "pieces", pieces, 1)
+        out_features = check_int("Maxout", "out_features", out_features, 1)
         super().__init__(in_features, out_features, columns=out_features * pieces)
         self.pieces = pieces
 
@@ -94,7 +100,9 @@ class BatchNorm1d(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1):
         super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.num_features = num_features = check_int("BatchNorm1d", "num_features", num_features, 1)
+        self.eps = check_number("BatchNorm1d", "eps", eps, low=0.0, low_open=True)
+        self.momentum = check_number("BatchNorm1d", "momentum", momentum, 0.0, 1.0)
         self.weight = Parameter(np.ones(num_features, np.float32))
         self.bias = Parameter(np.zeros(num_features, np.float32))
         self.register_buffer("running_mean", np.zeros(num_features, np.float32))
@@ -137,9 +145,7 @@ class Dropout(Module):
 
     def __init__(self, p=0.5):
         super().__init__()
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
-        self.p = p
+        self.p = check_number("Dropout", "p", p, 0.0, 1.0, high_open=True)
         self._frozen_mask = None
         self._freeze = False
 
@@ -171,7 +177,6 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}"
-
 
 
 def freeze_dropout(module, freeze=True):

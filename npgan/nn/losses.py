@@ -12,8 +12,8 @@ They return the loss as a 0-d array (no device sync) together with the gradients
 """
 import math
 
-from npgan import kernels
 from npgan.backend import get_array_module
+from npgan.kernels import Elementwise, fused
 from npgan.nn.functional import sigmoid_forward
 
 GENERATOR_LOSSES = ("non-saturating", "minimax")
@@ -28,19 +28,31 @@ def sigmoid(x):
     return sigmoid_forward(x)[0]
 
 
+@fused(cuda=Elementwise("T a, T t, T inv_m", "T loss, T grad, T prob",
+                        "prob = tanh(a * (T)0.5) * (T)0.5 + (T)0.5; "
+                        "loss = max(a, (T)0) + log1p(exp(-fabs(a))) - t * a; "
+                        "grad = (prob - t) * inv_m", "npgan_bce_logits"))
+def bce_logits(a, t, inv_m):
+    """Binary cross-entropy on logits, per element, for logit a and target t ∈ [0, 1]:
+    loss = softplus(a) − t·a = −[t log σ(a) + (1 − t) log(1 − σ(a))],  grad = (σ(a) − t)·inv_m,
+    and prob = σ(a) = D's output. softplus never overflows, so the loss is finite at any logit."""
+    prob = sigmoid(a)
+    return softplus(a) - t * a, (prob - t) * inv_m, prob
+
+
 # --- the GAN objectives (Goodfellow et al., 2014, eq. 1) --------------------------------------------------
 
 def neg_log_d(logits):
     """−mean log D = mean softplus(−a);  ∂/∂a = −σ(−a)/m = (σ(a) − 1)/m.
 
     D's loss on real data, and the non-saturating generator loss on fakes."""
-    rows, g, _ = kernels.bce_logits(logits, 1.0, 1.0 / logits.shape[0])
+    rows, g, _ = bce_logits(logits, 1.0, 1.0 / logits.shape[0])
     return rows.mean(), g
 
 
 def neg_log_one_minus_d(logits):
     """−mean log(1 − D) = mean softplus(a);  ∂/∂a = σ(a)/m.  D's loss on fakes."""
-    rows, g, _ = kernels.bce_logits(logits, 0.0, 1.0 / logits.shape[0])
+    rows, g, _ = bce_logits(logits, 0.0, 1.0 / logits.shape[0])
     return rows.mean(), g
 
 
@@ -53,23 +65,12 @@ def discriminator_loss(real_logits, fake_logits):
 
 
 def discriminator_loss_stacked(logits, m):
-    """discriminator_loss for the logits of [m real rows; m fake rows] from one forward, in one kernel:
-    binary cross-entropy with targets 1 then 0. Returns (loss, g_logits, mean D(x), mean D(G(z)))."""
-    rows, g, prob = kernels.bce_logits(logits, _stacked_targets(logits, m), 1.0 / m)
-    return rows.sum() * (1.0 / m), g, prob[:m].mean(), prob[m:].mean()
-
-
-_TARGETS = {}
-
-
-def _stacked_targets(logits, m):
-    """A cached (2m, 1) column of m ones then m zeros, on the logits' device and in their dtype."""
-    key = (get_array_module(logits).__name__, logits.dtype.str, logits.shape)
-    if key not in _TARGETS:
-        t = get_array_module(logits).zeros(logits.shape, logits.dtype)
-        t[:m] = 1.0
-        _TARGETS[key] = t
-    return _TARGETS[key]
+    """discriminator_loss for the logits of [m real rows; m fake rows] from one forward (a discriminator
+    without BatchNorm sees both halves in one pass). Returns (loss, g_logits, mean D(x), mean D(G(z)))."""
+    real, fake = logits[:m], logits[m:]
+    loss, g_real, g_fake = discriminator_loss(real, fake)
+    g_logits = get_array_module(logits).concatenate([g_real, g_fake])
+    return loss, g_logits, sigmoid(real).mean(), sigmoid(fake).mean()
 
 
 def generator_loss(fake_logits, kind="non-saturating"):
@@ -119,7 +120,7 @@ class BCEWithLogitsLoss(_Criterion):
     """mean[softplus(z) − t z] = −mean[t log σ(z) + (1 − t) log(1 − σ(z))];  gz = (σ(z) − t)/n."""
 
     def _compute(self, z, t):
-        rows, grad, _ = kernels.bce_logits(z, t, 1.0 / z.size)
+        rows, grad, _ = bce_logits(z, t, 1.0 / z.size)
         return rows.mean(), grad
 
 

@@ -232,22 +232,32 @@ class Module:
         return state
 
     def load_state_dict(self, state):
-        """Copy `state` into this module's arrays (on their device, in their dtype).
+        """Copy `state` into this module's arrays (on their device, in their dtype), all or nothing.
 
-        Fails without changing anything when keys or shapes do not match, listing every difference.
+        Every entry is checked before anything is written: keys, shapes, and the dtype kind (parameters and
+        buffers are floating point, so an int, bool, complex or string array is refused rather than cast).
+        On any mismatch it raises StateDictMismatch listing every difference, and nothing changes.
         """
         own = OrderedDict((name, param.data) for name, param in self.named_parameters())
         own.update((name, array) for name, _, _, array in self.named_buffers())
         missing = [name for name in own if name not in state]
         unexpected = [name for name in state if name not in own]
-        mismatched = [f"{name}: expected {tuple(own[name].shape)}, got {tuple(np.shape(state[name]))}"
-                      for name in own if name in state and tuple(own[name].shape) != tuple(np.shape(state[name]))]
-        if missing or unexpected or mismatched:
-            raise StateDictMismatch(type(self).__name__, missing, unexpected, mismatched)
-        for name, param in self.named_parameters():
-            param.data[...] = B.to_device(np.asarray(state[name], dtype=param.data.dtype), B.backend_of(param.data))
-        for name, module, key, array in self.named_buffers():
-            array[...] = B.to_device(np.asarray(state[name], dtype=array.dtype), B.backend_of(array))
+        mismatched, wrong_dtype, host = [], [], {}
+        for name in own:
+            if name not in state:
+                continue
+            value = np.asarray(state[name])
+            if tuple(own[name].shape) != value.shape:
+                mismatched.append(f"{name}: expected {tuple(own[name].shape)}, got {value.shape}")
+            elif value.dtype.kind != "f":
+                wrong_dtype.append(f"{name}: expected a floating-point array, got dtype {value.dtype}")
+            else:
+                host[name] = value
+        if missing or unexpected or mismatched or wrong_dtype:
+            raise StateDictMismatch(type(self).__name__, missing, unexpected, mismatched, wrong_dtype)
+        # every entry checked: now write
+        for name, target in own.items():
+            target[...] = B.to_device(host[name].astype(target.dtype, copy=False), B.backend_of(target))
 
     def extra_repr(self):
         return ""
@@ -262,8 +272,9 @@ class Module:
 class StateDictMismatch(ValueError):
     """load_state_dict (or a checkpoint) was given the state of a different architecture."""
 
-    def __init__(self, owner, missing, unexpected, mismatched):
+    def __init__(self, owner, missing, unexpected, mismatched, wrong_dtype=()):
         self.missing, self.unexpected, self.mismatched = missing, unexpected, mismatched
+        self.wrong_dtype = list(wrong_dtype)
         parts = [f"state does not match {owner}:"]
         if missing:
             parts.append(f"missing keys: {', '.join(missing)}")
@@ -271,6 +282,8 @@ class StateDictMismatch(ValueError):
             parts.append(f"unexpected keys: {', '.join(unexpected)}")
         if mismatched:
             parts.append(f"shape mismatches: {'; '.join(mismatched)}")
+        if wrong_dtype:
+            parts.append(f"dtype mismatches: {'; '.join(wrong_dtype)}")
         super().__init__("\n  ".join(parts))
 
 
