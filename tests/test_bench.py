@@ -45,7 +45,7 @@ def test_a_failing_worker_is_reported_and_the_others_still_run(bench, monkeypatc
                                     repeats=2, timeout=300)
     assert [r["arch"] for r in records] == ["slides"]
     error = capsys.readouterr().err
-    assert "npgan/numpy no-such-arch batch 8 failed" in error and "unknown arch 'no-such-arch'" in error
+    assert "npgan/numpy no-such-arch batch 8 failed" in error and "arch: must be one of slides, paper, tutorial, got 'no-such-arch'" in error
 
 
 def test_the_torch_gemms_diagnostic_computes_what_npgan_computes():
