@@ -5,9 +5,7 @@ can report it under its own flag (``--batch-size``), in one line, with the allow
     check_int("epochs", 0)                 # SettingError: epochs: must be an integer >= 1, got 0
     check_float("lr", -1, low=0, low_open=True)
 """
-import math
-
-import numpy as np
+from npgan.nn.checks import int_problem, number_problem
 
 
 class SettingError(ValueError):
@@ -20,11 +18,12 @@ class SettingError(ValueError):
 
 
 def check_int(name, value, low=1, optional=False):
-    """`value` as an int ≥ `low` (None allowed when optional), else SettingError."""
+    """`value` as an int >= `low` (None allowed when optional), else SettingError."""
     if value is None and optional:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise SettingError(name, f"must be an integer >= {low}, got {value!r}")
+    problem = int_problem(value, low)
+    if problem:
+        raise SettingError(name, problem[1])
     return int(value)
 
 
@@ -32,24 +31,10 @@ def check_float(name, value, low=None, high=None, low_open=False, high_open=Fals
     """`value` as a finite float in the interval (bounds open or closed; None: unbounded), else SettingError."""
     if value is None and optional:
         return None
-    number = float(value) if isinstance(value, (int, float, np.number)) and not isinstance(value, bool) else None
-    inside = number is not None and math.isfinite(number)
-    if inside and low is not None:
-        inside = number > low if low_open else number >= low
-    if inside and high is not None:
-        inside = number < high if high_open else number <= high
-    if not inside:
-        raise SettingError(name, f"must be a finite number {_span(low, high, low_open, high_open)}, got {value!r}")
-    return number
-
-
-def _span(low, high, low_open, high_open):
-    """"> 0", "<= 1" or "in [0, 1)"."""
-    if high is None:
-        return f"{'>' if low_open else '>='} {low:g}" if low is not None else ""
-    if low is None:
-        return f"{'<' if high_open else '<='} {high:g}"
-    return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    problem = number_problem(value, low, high, low_open, high_open)
+    if problem:
+        raise SettingError(name, problem[1])
+    return float(value)
 
 
 def check_choice(name, value, choices):

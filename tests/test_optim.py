@@ -315,13 +315,13 @@ BAD_OPTIMIZER_ARGUMENTS = [
     (lambda: optim.ExponentialDecay(sgd(), min_lr=-1e-6), ValueError,
      "ExponentialDecay: min_lr must be a finite number >= 0, got -1e-06"),
     (lambda: optim.MomentumRamp(sgd(), start_epoch=10, saturate_epoch=5), ValueError,
-     "MomentumRamp: saturate_epoch must be an int >= 10, got 5"),
+     "MomentumRamp: saturate_epoch must be an integer >= 10, got 5"),
     (lambda: optim.MomentumRamp(sgd(), start=1.0), ValueError,
      r"MomentumRamp: start must be a finite number in \[0, 1\), got 1.0"),
     (lambda: optim.MomentumRamp(sgd(), end=-0.1), ValueError,
      r"MomentumRamp: end must be a finite number in \[0, 1\), got -0.1"),
     (lambda: optim.MomentumRamp(sgd(), start_epoch=1.5), TypeError,
-     "MomentumRamp: start_epoch must be an int >= 0, got float 1.5"),
+     "MomentumRamp: start_epoch must be an integer >= 0, got float 1.5"),
     (lambda: optim.MomentumRamp(optim.Adam(one_param())), TypeError,
      r"MomentumRamp: optimizer must have a momentum \(SGD\), got Adam"),
 ]
@@ -370,7 +370,7 @@ def snapshot(opt):
     (lambda s: s.update(lr=float("nan")), "Adam: lr must be a finite number > 0, got nan"),
     (lambda s: s.update(betas=np.array([0.9, 1.5])), r"Adam: betas\[1\] must be a finite number in \[0, 1\), got 1.5"),
     (lambda s: s.update(eps=0.0), "Adam: eps must be a finite number > 0, got 0.0"),
-    (lambda s: s.update(steps=-3), "Adam: steps must be an int >= 0, got -3"),
+    (lambda s: s.update(steps=-3), "Adam: steps must be an integer >= 0, got -3"),
     (lambda s: s.pop("eps"), "Adam: the state has no eps"),
     (lambda s: s["state"]["1"].update(exp_avg_sq=np.ones(3, np.int32)),
      "Adam: state 'exp_avg_sq' of parameter 1 has dtype int32; a floating-point array is needed"),
@@ -378,7 +378,7 @@ def snapshot(opt):
      "Adam: state 'exp_avg' of parameter 1 has dtype <U1; a floating-point array is needed"),
     (lambda s: s["state"]["1"].update(exp_avg=np.ones(4, np.float32)),
      r"Adam: state 'exp_avg' of parameter 1 has shape \(4,\), parameter has \(3,\)"),
-    (lambda s: s["state"]["1"].update(t=-1), "Adam: state 't' of parameter 1 must be an int >= 0, got -1"),
+    (lambda s: s["state"]["1"].update(t=-1), "Adam: state 't' of parameter 1 must be an integer >= 0, got -1"),
 ], ids=["lr<0", "lr-nan", "beta2", "eps", "steps", "missing-eps", "int-state", "str-state", "shape", "counter"])
 def test_optimizer_load_state_dict_is_all_or_nothing(corrupt, message):
     factory = lambda ps: optim.Adam(ps, 1e-2, betas=(0.5, 0.999))  # noqa: E731
@@ -415,7 +415,7 @@ def test_sgd_load_state_dict_checks_momentum_and_weight_decay():
 
 def test_exponential_decay_load_state_dict_checks_first():
     decay = optim.ExponentialDecay(sgd())
-    with pytest.raises(ValueError, match="^ExponentialDecay: updates must be an int >= 0, got -1$"):
+    with pytest.raises(ValueError, match="^ExponentialDecay: updates must be an integer >= 0, got -1$"):
         decay.load_state_dict({"base_lr": 0.2, "updates": -1})
     assert decay.base_lr == 0.1 and decay.updates == 0
 

@@ -7,31 +7,44 @@ import math
 import numbers
 
 
-def check_int(owner, name, value, minimum):
-    """An integer (not a bool) ≥ minimum; returned as a Python int."""
+def int_problem(value, minimum):
+    """None when `value` is an int (not a bool) >= minimum, else (exception type, "must be ..., got ...")."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{owner}: {name} must be an int >= {minimum}, got {type(value).__name__} {value!r}")
+        return TypeError, f"must be an integer >= {minimum}, got {type(value).__name__} {value!r}"
     if value < minimum:
-        raise ValueError(f"{owner}: {name} must be an int >= {minimum}, got {value}")
-    return int(value)
+        return ValueError, f"must be an integer >= {minimum}, got {value}"
+    return None
 
 
-def check_number(owner, name, value, low=None, high=None, low_open=False, high_open=False):
-    """A finite real number (not a bool) in the interval given by low/high (None: unbounded; *_open:
-    that end excluded); returned as a Python float."""
+def number_problem(value, low=None, high=None, low_open=False, high_open=False):
+    """None when `value` is a finite real number (not a bool) in the interval given by low/high (None:
+    unbounded; *_open: that end excluded), else (exception type, "must be ..., got ...")."""
+    span = _interval(low, high, low_open, high_open)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {name} must be a finite number{_interval(low, high, low_open, high_open)}, "
-                        f"got {type(value).__name__} {value!r}")
+        return TypeError, f"must be a finite number{span}, got {type(value).__name__} {value!r}"
     value = float(value)
     inside = math.isfinite(value)
     if inside and low is not None:
         inside = value > low if low_open else value >= low
     if inside and high is not None:
         inside = value < high if high_open else value <= high
-    if not inside:
-        raise ValueError(f"{owner}: {name} must be a finite number{_interval(low, high, low_open, high_open)}, "
-                         f"got {value}")
-    return value
+    return None if inside else (ValueError, f"must be a finite number{span}, got {value}")
+
+
+def check_int(owner, name, value, minimum):
+    """An integer (not a bool) >= minimum; returned as a Python int."""
+    problem = int_problem(value, minimum)
+    if problem:
+        raise problem[0](f"{owner}: {name} {problem[1]}")
+    return int(value)
+
+
+def check_number(owner, name, value, low=None, high=None, low_open=False, high_open=False):
+    """A finite real number in the interval (see number_problem); returned as a Python float."""
+    problem = number_problem(value, low, high, low_open, high_open)
+    if problem:
+        raise problem[0](f"{owner}: {name} {problem[1]}")
+    return float(value)
 
 
 def _interval(low, high, low_open, high_open):
