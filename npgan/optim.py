@@ -11,8 +11,9 @@ import numpy as np
 
 from npgan import backend as B
 from npgan.kernels import Elementwise, fused
-from npgan.nn.checks import check_int, check_number
+from npgan.nn.checks import check_int, check_number, scalar
 from npgan.nn.module import Module, Parameter
+from npgan.schedules import ExponentialDecay, MomentumRamp  # noqa: F401 (the paper's schedules, re-exported)
 
 
 # --- the update rules ----------------------------------------------------------------------------------------
@@ -166,14 +167,14 @@ class Optimizer:
         missing = [name for name in ("steps",) + self._hyper if name not in saved]
         if missing:
             raise ValueError(f"{owner}: the state has no {', '.join(missing)}")
-        hyper = self._check_hyper({name: _scalar(saved[name]) for name in self._hyper})
-        steps = check_int(owner, "steps", _scalar(saved["steps"]), 0)
+        hyper = self._check_hyper({name: scalar(saved[name]) for name in self._hyper})
+        steps = check_int(owner, "steps", scalar(saved["steps"]), 0)
         new_states = []
         for i, param in enumerate(self.params):
             new = {}
             for key, value in states.get(str(i), {}).items():
                 if key not in self._saved_keys:  # a step counter
-                    new[key] = check_int(owner, f"state '{key}' of parameter {i}", _scalar(value), 0)
+                    new[key] = check_int(owner, f"state '{key}' of parameter {i}", scalar(value), 0)
                     continue
                 shape, kind = tuple(np.shape(value)), np.asarray(value).dtype.kind
                 if shape != tuple(param.shape):
@@ -194,15 +195,6 @@ class Optimizer:
                 if key in self._saved_keys:
                     value = B.to_device(np.array(value, dtype=param.data.dtype), B.backend_of(param.data))
                 state[key] = value
-
-
-def _scalar(value):
-    """A saved hyper-parameter or counter as a Python number (checkpoints store them as 0-d arrays)."""
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        return value.item()
-    if isinstance(value, np.ndarray) and value.ndim == 1:
-        return tuple(v.item() for v in value)
-    return value
 
 
 class SGD(Optimizer):
@@ -278,57 +270,3 @@ class Adam(Optimizer):
         adam_update(g, self.lr / bias1, beta1, beta2, 1.0 / bias2 ** 0.5, self.eps, param.data, m, v,
                     self._work(state, param))
 
-
-# --- schedules (the paper's code used pylearn2's MomentumAdjustor and ExponentialDecay) ---------------------
-
-class MomentumRamp:
-    """Momentum rising linearly from `start` (at `start_epoch`) to `end` (at `saturate_epoch`), then flat.
-    Call `step(epoch)` at the start of each epoch (epochs counted from 1, as pylearn2 did)."""
-
-    def __init__(self, optimizer, start=0.5, end=0.7, start_epoch=1, saturate_epoch=250):
-        if not hasattr(optimizer, "momentum"):
-            raise TypeError(f"MomentumRamp: optimizer must have a momentum (SGD), got {type(optimizer).__name__}")
-        self.optimizer = optimizer
-        self.start = check_number("MomentumRamp", "start", start, 0.0, 1.0, high_open=True)
-        self.end = check_number("MomentumRamp", "end", end, 0.0, 1.0, high_open=True)
-        self.start_epoch = check_int("MomentumRamp", "start_epoch", start_epoch, 0)
-        self.saturate_epoch = check_int("MomentumRamp", "saturate_epoch", saturate_epoch, self.start_epoch)
-        optimizer.momentum = self.start
-
-    def value(self, epoch):
-        span = max(self.saturate_epoch - self.start_epoch, 1)
-        fraction = min(max((epoch - self.start_epoch) / span, 0.0), 1.0)
-        return self.start + fraction * (self.end - self.start)
-
-    def step(self, epoch):
-        self.optimizer.momentum = self.value(epoch)
-
-
-class ExponentialDecay:
-    """lr_t = max(lr_0 / decay_factor^t, min_lr) after t updates; call `step()` after every update.
-    (The paper's MNIST run: decay_factor 1.000004, min_lr 1e-6.)"""
-
-    def __init__(self, optimizer, decay_factor=1.000004, min_lr=1e-6):
-        self.optimizer = optimizer
-        self.decay_factor = check_number("ExponentialDecay", "decay_factor", decay_factor, low=0.0, low_open=True)
-        self.min_lr = check_number("ExponentialDecay", "min_lr", min_lr, low=0.0)
-        self.base_lr, self.updates = optimizer.lr, 0
-
-    def step(self):
-        self.updates += 1
-        self.optimizer.lr = max(self.base_lr / self.decay_factor ** self.updates, self.min_lr)
-
-    def restart(self, lr):
-        """Decay from `lr`, now (a resumed run given a new learning rate)."""
-        self.base_lr, self.updates = float(lr), 0
-        self.optimizer.lr = max(self.base_lr, self.min_lr)
-
-    def state_dict(self):
-        return {"base_lr": self.base_lr, "updates": self.updates}
-
-    def load_state_dict(self, saved):
-        """Checked first (base_lr a finite number > 0, updates an int ≥ 0); on error nothing changes."""
-        base_lr = check_number("ExponentialDecay", "base_lr", _scalar(saved["base_lr"]), low=0.0, low_open=True)
-        updates = check_int("ExponentialDecay", "updates", _scalar(saved["updates"]), 0)
-        self.base_lr, self.updates = base_lr, updates
-        self.optimizer.lr = max(self.base_lr / self.decay_factor ** self.updates, self.min_lr)

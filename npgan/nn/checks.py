@@ -6,6 +6,8 @@ Each check raises one clear line naming the owner, the argument and the allowed 
 import math
 import numbers
 
+import numpy as np
+
 
 def int_problem(value, minimum):
     """None when `value` is an int (not a bool) >= minimum, else (exception type, "must be ..., got ...")."""
@@ -45,6 +47,15 @@ def check_number(owner, name, value, low=None, high=None, low_open=False, high_o
     if problem:
         raise problem[0](f"{owner}: {name} {problem[1]}")
     return float(value)
+
+
+def scalar(value):
+    """A saved hyper-parameter or counter as a Python number (checkpoints store them as 0-d arrays)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return value.item()
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        return tuple(v.item() for v in value)
+    return value
 
 
 def _interval(low, high, low_open, high_open):
