@@ -94,22 +94,3 @@ def plot_gradient_flow(rows, path, nets=("G", "D"), window=1):
     plt.close(fig)
     return path
 
-
-def plot_grad_norm_comparison(runs, path, field="G.grad_norm", window=1, ylabel=r"$\|\nabla_{\theta_G} L_G\|_2$",
-                              title="G's gradient norm"):
-    """One line per run, `runs` = {label: GradientFlowMonitor rows}: `field` over iterations, log scale."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for label, rows in runs.items():
-        iterations = np.array([r["iteration"] for r in rows])
-        shifted = iterations[window - 1:] if 1 < window <= len(rows) else iterations
-        ax.plot(shifted, smooth([r[field] for r in rows], window), label=label)
-    ax.set_yscale("log")
-    ax.set_xlabel("iteration")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path

@@ -20,7 +20,7 @@ def read_cells(path):
     cells, current = [], []
     for line in text.splitlines(keepends=True):
         if line.startswith("# %%"):
-            cells.append("".join(current))
+            cells.append("".join(current or []))
             current = [] if "[markdown]" not in line else None  # markdown cells are skipped
             continue
         if current is not None:
