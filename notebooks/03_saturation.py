@@ -157,10 +157,12 @@ ratio = summary["non-saturating"][1] / summary["minimax"][1]
 print(f"\niterations 201-300: G's gradient is {ratio:.0f}× smaller under minimax")
 
 # %% [markdown]
-# Read the numbers against the table at the top. Under minimax, D wins: D(G(z)) falls to about 10⁻³ and
-# stays there, and G's gradient falls by two to three orders of magnitude with it — the factor σ(a) in
-# ∂/∂a is exactly that small. G is not converged; it is starved. Under the non-saturating loss the same D
-# faces a G that keeps moving: D(G(z)) stays in the tenths and G's gradient stays large.
+# Read the numbers against the table at the top. Under minimax, D wins: after a hundred-odd iterations
+# D(G(z)) falls to 10⁻³ and below and keeps falling, and G's gradient falls by orders of magnitude with
+# it — the factor σ(a) in ∂/∂a is exactly that small. G is not converged; it is starved. Under the
+# non-saturating loss the same D faces a G that keeps moving: D(G(z)) stays in the tenths and G's gradient
+# stays large. (The exact figures change with the BLAS thread count, which changes the rounding and so the
+# trajectory; the collapse under minimax does not — we saw it with one thread and with two.)
 #
 # (Adam divides each step by a running RMS of the gradient, so a small gradient is not at once a small
 # *step*; but what is left of the gradient comes from the few fakes D is still unsure about.) Here is what

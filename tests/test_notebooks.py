@@ -1,0 +1,59 @@
+"""Every notebook runs top to bottom from its jupytext source in a fresh kernel, without an error and with
+its figures; the committed .ipynb hold the same code as their sources.
+
+Executing them needs the `notebooks` extra (jupytext, nbclient, ipykernel); without it these tests skip and
+say why. The four together take about 3 minutes on 2 CPU cores (their run times are in notebooks/README.md).
+"""
+import glob
+import os
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SOURCES = sorted(glob.glob(os.path.join(ROOT, "notebooks", "[0-9][0-9]_*.py")))
+
+
+def _tools():
+    missing = []
+    for name in ("jupytext", "nbclient", "ipykernel"):
+        try:
+            __import__(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed: pip install -e \".[notebooks]\"")
+    import jupytext
+    import nbclient
+    return jupytext, nbclient
+
+
+def test_there_are_four_notebooks():
+    assert [os.path.basename(p) for p in SOURCES] == ["01_backprop_by_hand.py", "02_algorithm1_in_1d.py",
+                                                      "03_saturation.py", "04_judging_a_gan.py"]
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: os.path.basename(p)[:-3])
+def test_notebook_runs_top_to_bottom_with_its_figures(source, tmp_path, monkeypatch):
+    jupytext, nbclient = _tools()
+    notebook = jupytext.read(source)
+    # The kernel is a child process: it inherits this environment, so it imports this checkout's npgan.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
+    client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()  # raises CellExecutionError, with the cell and its traceback, on any error
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    figures = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert figures, "no inline figure"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: os.path.basename(p)[:-3])
+def test_committed_ipynb_matches_its_source(source):
+    jupytext, _ = _tools()
+    built = source[:-3] + ".ipynb"
+    if not os.path.exists(built):
+        pytest.skip(f"{os.path.basename(built)} not built (python notebooks/build.py --execute)")
+    import nbformat
+    code = lambda nb: [c.source for c in nb.cells if c.cell_type == "code"]
+    assert code(nbformat.read(built, as_version=4)) == code(jupytext.read(source)), \
+        f"{os.path.basename(built)} is stale: rebuild it with python notebooks/build.py --execute"
