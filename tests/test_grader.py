@@ -122,3 +122,12 @@ def test_strip_source_keeps_indentation_and_rejects_unbalanced_markers():
 def test_the_result_prints_as_the_grader_line():
     line = str(course.check("sigmoid_backward", lambda gy, y: gy * y * (1.0 - y)))
     assert line.split()[:2] == ["sigmoid_backward", "PASS"] and "rel. error" in line
+
+
+def test_strip_can_write_the_student_notebook_as_ipynb(tmp_path, capsys):
+    pytest.importorskip("jupytext", reason="jupytext is in the notebooks extra")
+    assert cli.main(["strip", WITH_EXERCISES[0], "-o", str(tmp_path), "--ipynb"]) == 0
+    built = tmp_path / (os.path.basename(WITH_EXERCISES[0])[:-3] + ".ipynb")
+    assert built.exists() and "ipynb" in capsys.readouterr().out
+    assert cli.main(["grade", str(built)]) == 1
+    assert capsys.readouterr().out.count("NOT IMPLEMENTED") == len(exercise_cells(WITH_EXERCISES[0]))

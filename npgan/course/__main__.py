@@ -1,4 +1,4 @@
-"""python -m npgan.course strip NOTEBOOK... -o DIR   |   python -m npgan.course grade FILE [--only NAME,...]"""
+"""python -m npgan.course strip NOTEBOOK... -o DIR [--ipynb]   |   python -m npgan.course grade FILE [--only NAME,...]"""
 import argparse
 import os
 import sys
@@ -30,6 +30,7 @@ def main(argv=None):
     strip = commands.add_parser("strip", help="write student versions: solutions replaced by NotImplementedError")
     strip.add_argument("notebooks", nargs="+", type=existing_file, help="notebook sources (.py or .ipynb)")
     strip.add_argument("-o", "--out", required=True, help="output folder (created if missing)")
+    strip.add_argument("--ipynb", action="store_true", help="also write each .py source as a .ipynb (jupytext)")
     grader = commands.add_parser("grade", help="check each exercise; exit status 1 if any fails")
     grader.add_argument("file", type=existing_file, help="a student's notebook (.py or .ipynb) or module")
     grader.add_argument("--only", type=exercise_names, help="comma-separated exercises to grade")
@@ -37,7 +38,10 @@ def main(argv=None):
     if args.command == "strip":
         for path in args.notebooks:
             try:
-                print(f"wrote {strip_file(path, args.out)}")
+                target = strip_file(path, args.out, ipynb=args.ipynb)
+                print(f"wrote {target}" + (f" and {target[:-3]}.ipynb" if args.ipynb and target.endswith(".py") else ""))
+            except ImportError:
+                parser.exit(2, f'{parser.prog} strip: error: --ipynb needs jupytext: pip install -e ".[notebooks]"\n')
             except ValueError as error:
                 parser.exit(2, f"{parser.prog} strip: error: {error}\n")
         return 0

@@ -68,8 +68,9 @@ def strip_source(text):
     return "".join(out)
 
 
-def strip_file(path, out_dir):
-    """Write the student version of `path` (.py or .ipynb) into `out_dir`; returns its path."""
+def strip_file(path, out_dir, ipynb=False):
+    """Write the student version of `path` (.py or .ipynb) into `out_dir`; returns its path. With
+    `ipynb`, a .py source is also written as an (unexecuted) .ipynb beside it, which needs jupytext."""
     os.makedirs(out_dir, exist_ok=True)
     target = os.path.join(out_dir, os.path.basename(path))
     if os.path.abspath(target) == os.path.abspath(path):
@@ -87,4 +88,7 @@ def strip_file(path, out_dir):
         text = strip_source(text)
     with open(target, "w", encoding="utf-8") as f:
         f.write(text)
+    if ipynb and target.endswith(".py"):
+        import jupytext
+        jupytext.write(jupytext.reads(text, fmt="py:percent"), target[:-3] + ".ipynb")
     return target
