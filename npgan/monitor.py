@@ -47,15 +47,16 @@ class GradientFlowMonitor:
     """Records per-layer gradient norms of G and D, and the saturated fraction of every ReLU and Sigmoid,
     on the device at each `observe(trainer)`; `pop_rows()` fetches everything since the last call at once.
 
-    `nets` names the networks in the field names (default G and D). `close()` removes the forward hooks.
+    Layers are named by their path in the net ("G.3" is `G[3]`). `saturation=False` registers no hooks.
+    `close()` removes the forward hooks.
     """
 
     def __init__(self, G, D, saturation=True):
         self.nets = {"G": G, "D": D}
-        self.layers = [(f"{net}.{name}", module) for net, model in self.nets.items()
-                       for name, module in model.named_modules() if module._parameters]
-        self.activations = [(f"{net}.{name}", module) for net, model in self.nets.items()
-                            for name, module in model.named_modules()
+        modules = [(f"{net}.{name or 'self'}", module) for net, model in self.nets.items()
+                   for name, module in model.named_modules()]  # "G.3": layer 3 of G's Sequential
+        self.layers = [(key, module) for key, module in modules if module._parameters]
+        self.activations = [(key, module) for key, module in modules
                             if saturation and isinstance(module, (ReLU, Sigmoid))]
         self._sums = {key: None for key, _ in self.activations}
         self._counts = dict.fromkeys(self._sums, 0)

@@ -131,3 +131,9 @@ def test_strip_can_write_the_student_notebook_as_ipynb(tmp_path, capsys):
     assert built.exists() and "ipynb" in capsys.readouterr().out
     assert cli.main(["grade", str(built)]) == 1
     assert capsys.readouterr().out.count("NOT IMPLEMENTED") == len(exercise_cells(WITH_EXERCISES[0]))
+
+
+def test_a_notebook_without_exercises_is_not_graded_as_a_module(capsys):
+    plain = [path for path in SOURCES if path not in WITH_EXERCISES][0]
+    assert cli.main(["grade", plain]) == 1
+    assert "no exercises" in capsys.readouterr().out

@@ -29,6 +29,14 @@ def read_cells(path):
     return [cell for cell in cells if cell.strip()]
 
 
+def is_notebook(path):
+    """An .ipynb, or a .py with jupytext `# %%` cell markers (anything else is a plain module)."""
+    if path.endswith(".ipynb"):
+        return True
+    with open(path, encoding="utf-8") as f:
+        return any(line.startswith("# %%") for line in f)
+
+
 def exercise_cells(path):
     """{exercise name: the source of its cell}, in the order of the notebook."""
     found = {}

@@ -8,7 +8,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from npgan.course.cells import exercise_cells, read_cells
+from npgan.course.cells import exercise_cells, is_notebook, read_cells
 from npgan.gradcheck import gradcheck_function
 from npgan.nn import functional as F
 from npgan.nn import losses
@@ -159,6 +159,9 @@ def grade(path, only=None, log=print):
     """Grade every exercise of a notebook (its `# EXERCISE:` cells) or of a plain module (all exercises,
     or `only`). Prints one line per exercise; returns the list of Results."""
     cells = exercise_cells(path)
+    if not cells and is_notebook(path):
+        log(f"{path}: this notebook has no exercises (no `# EXERCISE:` cell)")
+        return []
     if not cells:  # a module of answers: every exercise, from the whole file
         source = "\n".join(read_cells(path))
         cells = {name: source for name in EXERCISES}
