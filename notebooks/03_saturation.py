@@ -50,6 +50,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Image, display
 
 import npgan
+from npgan import backend as B
 from npgan import models, optim, viz
 from npgan.data import Batches, load_mnist
 from npgan.gan import GANTrainer
@@ -83,6 +84,7 @@ print(f"{len(images)} training images from {split.source}" + (f" ({split.path})"
 
 # %%
 ITERATIONS, LOG_EVERY = 300, 50
+BACKEND = B.resolve_backend()  # $NPGAN_BACKEND (cupy on a GPU), else numpy
 
 
 def train(loss, iterations=ITERATIONS, seed=0):
@@ -90,11 +92,13 @@ def train(loss, iterations=ITERATIONS, seed=0):
     npgan.manual_seed(seed)  # the same initial weights and the same noise for both losses
     recipe = models.recipe("slides", loss=loss)
     G, D = models.build(recipe)
+    G.to(BACKEND)
+    D.to(BACKEND)
     opt_G = optim.Adam(G.parameters(), lr=recipe.lr, betas=recipe.betas)
     opt_D = optim.Adam(D.parameters(), lr=recipe.lr, betas=recipe.betas)
     trainer = GANTrainer(G, D, opt_G, opt_D, z_dim=recipe.z_dim, k=recipe.k, loss=loss, noise=recipe.noise)
     monitor = GradientFlowMonitor(G, D)
-    batches = Batches(images, batch_size=recipe.batch_size)
+    batches = Batches(images, batch_size=recipe.batch_size, backend=BACKEND)  # one minibatch moved per step
     real = (batches.next_batch() for _ in itertools.count())
     rows, records = [], []
     for iteration in range(1, iterations + 1):
@@ -111,7 +115,7 @@ runs = {}
 for loss in ("minimax", "non-saturating"):
     started = time.perf_counter()
     runs[loss] = train(loss)
-    print(f"{loss:>15}: {ITERATIONS} iterations in {time.perf_counter() - started:.1f} s")
+    print(f"{loss:>15}: {ITERATIONS} iterations in {time.perf_counter() - started:.1f} s on {BACKEND}")
 
 # %% [markdown]
 # ## G's gradient norm under the two losses
@@ -169,7 +173,7 @@ print(f"\niterations 201-300: G's gradient is {ratio:.0f}× smaller under minima
 # each G draws after the same number of iterations, from the same noise:
 
 # %%
-z = npgan.get_rng("host").standard_normal((30, 64), dtype=np.float32)
+z = B.to_device(npgan.get_rng("host").standard_normal((30, 64), dtype=np.float32), BACKEND)
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
 for ax, (loss, (_, _, G)) in zip(axes, runs.items()):
     with npgan.no_grad():

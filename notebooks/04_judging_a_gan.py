@@ -44,12 +44,14 @@ import matplotlib.pyplot as plt
 from IPython.display import display
 
 import npgan
+from npgan import backend as B
 from npgan import metrics, models, optim, viz
 from npgan.classifier import MnistClassifier, train_classifier
 from npgan.data import Batches, load_mnist, train_validation_split
 from npgan.gan import GANTrainer
 
 started_notebook = time.perf_counter()
+BACKEND = B.resolve_backend()  # $NPGAN_BACKEND (cupy on a GPU), else numpy; the metrics run on the host
 
 
 def show(fig):
@@ -76,9 +78,9 @@ print(f"{len(train_x)} train / {len(val_x)} validation / {len(test_x)} test imag
 
 CLASSIFIER = "mnist_classifier_quick.npz"
 if os.path.exists(CLASSIFIER):
-    clf = MnistClassifier.load(CLASSIFIER)
+    clf = MnistClassifier.load(CLASSIFIER, backend=BACKEND)
 else:
-    clf = train_classifier(train_x, train_y, test=(test_x, test_y), epochs=3)
+    clf = train_classifier(train_x, train_y, test=(test_x, test_y), epochs=3, backend=BACKEND)
     clf.save(CLASSIFIER)
 print(f"classifier test accuracy {clf.accuracy(test_x, test_y):.4f}")
 test_stats = metrics.gaussian_stats(clf.embed(test_x)[0])
@@ -93,18 +95,20 @@ test_stats = metrics.gaussian_stats(clf.embed(test_x)[0])
 npgan.manual_seed(0)
 recipe = models.recipe("slides")
 G, D = models.build(recipe)
+G.to(BACKEND)
+D.to(BACKEND)
 trainer = GANTrainer(G, D, optim.Adam(G.parameters(), lr=recipe.lr, betas=recipe.betas),
                      optim.Adam(D.parameters(), lr=recipe.lr, betas=recipe.betas), z_dim=recipe.z_dim,
                      noise=recipe.noise)
-batches = Batches(train_x, batch_size=recipe.batch_size)
+batches = Batches(train_x, batch_size=recipe.batch_size, backend=BACKEND)
 real = (batches.next_batch() for _ in itertools.count())
 started = time.perf_counter()
 for _ in range(400):
     trainer.iteration(real)
-print(f"400 iterations in {time.perf_counter() - started:.1f} s")
+print(f"400 iterations in {time.perf_counter() - started:.1f} s on {BACKEND}")
 G.eval()
 with npgan.no_grad():
-    gan_samples = G(npgan.get_rng("host").standard_normal((2000, recipe.z_dim), dtype=np.float32))
+    gan_samples = B.to_cpu(G(trainer.noise_batch(2000)))  # host float32 (2000, 784), like the data
 
 # %% [markdown]
 # ## The candidates
