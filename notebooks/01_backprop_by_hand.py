@@ -239,9 +239,10 @@ show(fig)
 # * **Central differences in float64.** The error of (f(θ + ε) − f(θ − ε))/2ε is O(ε²) from the Taylor
 #   series plus O(u·|f|/ε) from rounding (u = 10⁻¹⁶ in float64, 10⁻⁷ in float32). In float32 no ε makes
 #   both small — `gradcheck` refuses float32 for that reason.
-# * **Element by element for small tensors, along random directions for big ones.** For a 784×1200 weight
-#   matrix, 2 evaluations per element would take hours; along a random unit direction d the directional
-#   derivative gᵀd takes 2 evaluations and still catches any error that is not orthogonal to d.
+# * **Element by element for small tensors, along random directions for big ones.** A 784×1200 weight
+#   matrix would need 2 forward passes per element, almost 1.9 million; along a random unit direction d
+#   the directional derivative gᵀd takes 2 and still catches any error that is not orthogonal to d
+#   (a random d is orthogonal to a given error with probability 0).
 # * **Away from kinks and with frozen randomness.** ReLU inputs sit away from 0, Dropout masks are frozen
 #   during the check, BatchNorm uses batch statistics: f must be a smooth, deterministic function.
 # * **A relative error per tensor and the worst element,** so a failure says *where* (the CS231n habit).

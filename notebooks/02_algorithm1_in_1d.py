@@ -178,9 +178,10 @@ print(f"{STEPS} iterations in {time.perf_counter() - started:.1f} s")
 # ## Figure 1, measured
 #
 # Panels (a)–(d) as the paper draws them: black dots p_data, green p_g, blue dashes D, the thin blue line
-# D\*; below each, the arrows from z to x = G(z) (where the heads crowd, p_g is high). In (a) G maps all of
-# [−1, 1] near 0; D quickly learns to separate; G follows D's gradient toward the data; in (d) p_g ≈ p_data
-# and D ≈ ½.
+# D\*; below each, the arrows from z to x = G(z) (where the heads crowd, p_g is high). In (a) the untrained
+# G squeezes all of [−1, 1] into a narrow spike near 0 and D is nearly flat; by (b) D has tilted towards
+# the data and G, following D's gradient, has moved onto them; in (c) G spreads out over p_data; in (d)
+# p_g ≈ p_data and D ≈ ½ where the data are.
 
 # %%
 by_iteration = {s["iteration"]: s for s in snaps}

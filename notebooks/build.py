@@ -29,15 +29,9 @@ def sources(only=()):
 def execute(notebook, workdir, timeout=600):
     """Run `notebook` (an nbformat node) in place in a fresh kernel whose cwd is `workdir`."""
     import nbclient
-    env_path = os.environ.get("PYTHONPATH", "")
-    os.environ["PYTHONPATH"] = ROOT + (os.pathsep + env_path if env_path else "")  # the kernel finds npgan
-    try:
-        nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                                resources={"metadata": {"path": workdir}}).execute()
-    finally:
-        os.environ["PYTHONPATH"] = env_path
-        if not env_path:
-            del os.environ["PYTHONPATH"]
+    path = os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")]))  # the kernel imports this npgan
+    nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": workdir}}).execute(env={**os.environ, "PYTHONPATH": path})
     return notebook
 
 

@@ -33,14 +33,15 @@ def test_there_are_four_notebooks():
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: os.path.basename(p)[:-3])
-def test_notebook_runs_top_to_bottom_with_its_figures(source, tmp_path, monkeypatch):
+def test_notebook_runs_top_to_bottom_with_its_figures(source, tmp_path):
     jupytext, nbclient = _tools()
     notebook = jupytext.read(source)
-    # The kernel is a child process: it inherits this environment, so it imports this checkout's npgan.
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
+    # The kernel, a child process started from this environment's "python3" kernelspec, gets this
+    # environment (NPGAN_DATA_DIR, NPGAN_BACKEND, ...) and imports this checkout's npgan.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")]))}
     client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
                                      resources={"metadata": {"path": str(tmp_path)}})
-    client.execute()  # raises CellExecutionError, with the cell and its traceback, on any error
+    client.execute(env=env)  # raises CellExecutionError, with the cell and its traceback, on any error
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     figures = [o for o in outputs if "image/png" in o.get("data", {})]
