@@ -47,3 +47,17 @@ def test_notebook_runs_top_to_bottom_with_its_figures(source, tmp_path):
     figures = [o for o in outputs if "image/png" in o.get("data", {})]
     assert figures, "no inline figure"
 
+
+
+def test_the_student_version_of_notebook_01_still_runs_and_reports_each_exercise(tmp_path):
+    """Cells after an exercise never call the student's function, so a half-done notebook runs to the end;
+    each check cell prints NOT IMPLEMENTED instead of stopping the notebook."""
+    jupytext, nbclient = _tools()
+    from npgan.course.cells import strip_file
+    student = strip_file(SOURCES[0], str(tmp_path / "student"))
+    notebook = jupytext.read(student)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")]))}
+    nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute(env=env)
+    printed = "".join(o.get("text", "") for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs)
+    assert printed.count("NOT IMPLEMENTED") == 3 and "PASS" not in printed
