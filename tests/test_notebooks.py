@@ -2,7 +2,7 @@
 its figures (the .ipynb are built from the sources, not committed: notebooks/README.md).
 
 Executing them needs the `notebooks` extra (jupytext, nbclient, ipykernel); without it these tests skip and
-say why. The four together take about 3 minutes on 2 CPU cores (their run times are in notebooks/README.md).
+say why. The four together took 128–225 s on the shared 2-core machine (run times: notebooks/README.md).
 """
 import glob
 import os
