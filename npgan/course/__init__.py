@@ -1,0 +1,23 @@
+"""The course kit: exercises in the notebooks, a student version without solutions, and a grader.
+
+In a notebook source (jupytext percent format, notebooks/*.py) an exercise is a code cell that starts
+with a marker line and holds its solution between two more::
+
+    # EXERCISE: sigmoid_backward
+    def sigmoid_backward(gy, y):
+        ### BEGIN SOLUTION
+        return gy * y * (1.0 - y)
+        ### END SOLUTION
+
+    python -m npgan.course strip notebooks/01_backprop_by_hand.py -o student/   # solutions removed
+    python -m npgan.course grade student/01_backprop_by_hand.py                 # pass/fail per exercise
+
+`strip` replaces each solution by `raise NotImplementedError(...)`. `grade` runs only the exercise cells
+(with `np` imported for them) and checks each function by central differences (npgan.gradcheck) or
+against npgan's own implementation, printing the relative error; it exits non-zero when any fails.
+A plain module of answers (no markers) is graded on every exercise it should define.
+"""
+from npgan.course.cells import exercise_cells, strip_source
+from npgan.course.exercises import EXERCISES, check, grade
+
+__all__ = ["EXERCISES", "check", "exercise_cells", "grade", "strip_source"]
