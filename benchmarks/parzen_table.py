@@ -174,11 +174,11 @@ def markdown(rows, curve, meta, extra_rows, plot_rel, seconds):
     return "\n".join(lines)
 
 
-def write_section(path, text):
-    """Replace the '## Sample quality' section of `path` (up to the next '## ' heading), or append it."""
+def write_section(path, text, heading=SECTION):
+    """Replace the `heading` section of `path` (up to the next '## ' heading), or append it."""
     old = open(path).read() if os.path.exists(path) else "# Results\n"
     lines = old.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
+    start = next((i for i, line in enumerate(lines) if line.strip() == heading), None)
     if start is None:
         new = old.rstrip("\n") + "\n\n" + text
     else:

@@ -336,3 +336,24 @@ def test_parzen_table_replaces_only_its_own_section(tiny_run, tmp_path):
     assert table.main(["--render-only", "--out", str(tmp_path / "runs"), "--results", str(results),
                        "--plot", str(tmp_path / "curve.png")]) == 0
     assert "stale" not in results.read_text() and "npgan `slides` arch" in results.read_text()
+
+
+def test_quality_curve_scores_the_checkpoints_within_each_budget(tiny_run, tmp_path, monkeypatch):
+    """benchmarks/quality_curve.py end to end on tiny data: a run stopped by its Ctrl-C after the last
+    budget, the last checkpoint within each budget scored, the table and plot written."""
+    data_dir, _, clf = tiny_run
+    monkeypatch.setenv("NPGAN_CLASSIFIER", clf)
+    curve = load_script("benchmarks", "quality_curve")
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Results\n\n## Speed\n\nkeep me\n")
+    with pytest.warns(UserWarning, match="fewer than n_train"):
+        assert curve.main(["--minutes", "0.1", "0.2", "--n", "40", "--data-dir", data_dir, "--out",
+                           str(tmp_path / "runs"), "--results", str(results), "--plot", str(tmp_path / "q.png"),
+                           "--", "--z-dim", "8", "--hidden", "8", "--batch-size", "32"]) == 0
+    points = json.load(open(tmp_path / "runs" / "curves.json"))["default"]["points"]
+    assert [p["budget_minutes"] for p in points] == [0.1, 0.2]
+    assert all(p["minutes"] <= p["budget_minutes"] and math.isfinite(p["fid"]) for p in points)
+    assert points[0]["epoch"] <= points[1]["epoch"]
+    text = results.read_text()
+    assert "keep me" in text and "## Quality per minute" in text and "| default (--z-dim 8 --hidden 8 --batch-size 32) | 0.2 min | epoch" in text
+    assert (tmp_path / "q.png").stat().st_size > 1000
