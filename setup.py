@@ -21,7 +21,7 @@ setup(
         "examples": examples,
         "test": ["pytest>=7", "hypothesis>=6.60", "scipy>=1.9"] + examples,
         "gpu": ["cupy-cuda12x>=12"],
-        "bench": ["torch>=2.0"] + examples,
+        "bench": ["torch>=2.0", "dezero==0.0.13"] + examples,  # DeZero: the speed table's third column
     },
     license="MIT",
 )
