@@ -104,19 +104,21 @@ def blas_threads():
 PAUSE_S = 0.25  # between two workers' blocks: long enough for the last one's BLAS/OpenMP threads to stop spinning
 
 
-def run_interleaved(specs, env, repeats, cmd, timeout=900):
+def run_interleaved(specs, env, repeats, cmd, timeout=900, launch=None):
     """Run one configuration's workers (npgan and its PyTorch variants) side by side in time.
 
     Each worker is a fresh process. They warm up one after the other, then take turns block by block, the
     order of each round reversed in the next, so a drift in the load of a shared machine hits every
     framework alike instead of whichever ran last. `cmd` starts a worker; the spec (JSON) is its last
-    argument. Returns the records of the workers that succeeded."""
+    argument. `launch(spec) -> (cmd, env)`, when given, chooses both per worker (two checkouts side by side).
+    Returns the records of the workers that succeeded."""
     started, workers, records = [], [], []
     deadline = threading.Timer(timeout, lambda: [w.proc.kill() for w in started])
     deadline.start()
     try:
         for spec in specs:
-            worker = _Worker(cmd, dict(spec, timing=dict(spec["timing"], interleaved=True)), env)
+            worker_cmd, worker_env = launch(spec) if launch else (cmd, env)
+            worker = _Worker(worker_cmd, dict(spec, timing=dict(spec["timing"], interleaved=True)), worker_env)
             started.append(worker)
             if worker.says("ready"):
                 workers.append(worker)
