@@ -67,13 +67,15 @@ def machine_info(threads, unset_hints):
 def _round_ratios(r, other, prefix):
     """The blocks of one round ran back to back: their ratios are the least drift-prone comparison."""
     rounds = [a / b for a, b in zip(r["ms_blocks"], other["ms_blocks"])]
-    q = statistics.quantiles(rounds, n=4) if len(rounds) >= 2 else [r["ms_per_iter"] / other["ms_per_iter"]] * 3
-    r[f"{prefix}_rounds"], r[f"{prefix}_q1"], r[f"{prefix}_q3"] = rounds, q[0], q[2]
+    q = statistics.quantiles(rounds, n=4) if len(rounds) >= 2 else [rounds[0]] * 3
+    r[f"{prefix}_rounds"], r[f"{prefix}_q1"], r[f"{prefix}_median"], r[f"{prefix}_q3"] = rounds, q[0], q[1], q[2]
 
 
 def attach_ratios(records):
-    """npgan ms / torch ms (variant concat) on the npgan record (`ratio`, `ratio_rounds`, `ratio_q1/q3`),
-    and DeZero ms / npgan ms on the DeZero record (`vs_npgan`, `vs_npgan_rounds`, `vs_npgan_q1/q3`)."""
+    """npgan ms / torch ms (variant concat) on the npgan record (`ratio`: of the medians; `ratio_rounds`: of
+    the blocks of each round, and their quartiles `ratio_q1`, `ratio_median`, `ratio_q3`), and DeZero ms /
+    npgan ms on the DeZero record likewise (`vs_npgan`, `vs_npgan_rounds`, `vs_npgan_q1/median/q3`). The
+    table shows the round-by-round median: the least drift-prone figure on a shared machine."""
     key = lambda r: ("cuda" if r["backend"] in ("cupy", "cuda") else "cpu", r["arch"], r["batch"], r["hidden"])
     torch_by = {key(r): r for r in records if r["framework"] == "torch" and r.get("variant") == "concat"}
     npgan_by = {key(r): r for r in records if r["framework"] == "npgan" and not r.get("variant")}
@@ -111,9 +113,9 @@ def format_table(records):
         z = rows[k].get("dezero-float32") or rows[k].get("dezero-as-shipped")
         mixed = rows[k].get("npgan-torch-gemms")
         mixed = f"{mixed['ms_per_iter']:.2f} ({mixed['ratio']:.2f})" if mixed and "ratio" in mixed else "–"
-        ratio = (f"**{n['ratio']:.2f}** ({n['ratio_q1']:.2f}–{n['ratio_q3']:.2f})" if n and "ratio_q1" in n else "–")
+        ratio = (f"**{n['ratio_median']:.2f}** ({n['ratio_q1']:.2f}–{n['ratio_q3']:.2f})" if n and "ratio_q1" in n else "–")
         dz = f"{spread(z)}, {'+'.join(z['dtypes'])}" if z else "–"
-        dz_ratio = f"**{z['vs_npgan']:.2f}** ({z['vs_npgan_q1']:.2f}–{z['vs_npgan_q3']:.2f})" if z and "vs_npgan_q1" in z \
+        dz_ratio = f"**{z['vs_npgan_median']:.2f}** ({z['vs_npgan_q1']:.2f}–{z['vs_npgan_q3']:.2f})" if z and "vs_npgan_q1" in z \
             else "–"
         three = lambda f, fmt: " / ".join(cell(r, f, fmt) for r in (n, t, z))
         out.append(f"| {k[0]} | {k[1]} | {k[2]} | {k[3]} | {spread(n)} | {spread(t)} | {ratio} | {dz} | {dz_ratio} | "
