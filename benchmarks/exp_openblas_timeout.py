@@ -17,6 +17,9 @@ neighbour on a shared machine hits every condition alike:
    pass, and the GEMM and element-wise parts of it, timed separately inside the pass.
 2. ``iteration``: npgan's real iteration (element-wise on one thread, the code as it is) with the default
    timeout and with n = 4: does the setting alone cost anything?
+3. ``spin``: is the setting honoured? 20 rounds of one 512² GEMM then 50 ms of sleep: the process's CPU time
+   (all threads) against its wall time. A spinning worker burns CPU through the sleeps; a parked one does
+   not. CPU time is what this process consumed, so this part reads the same on a busy machine.
 
     python benchmarks/exp_openblas_timeout.py --batch-sizes 128 1024 [--repeats 11] [--json out.json]
 
@@ -101,6 +104,22 @@ def layers_worker(spec):
     print(json.dumps(record))
 
 
+def spin_worker(spec):
+    """Part 3 in this process: CPU seconds and wall seconds of GEMM-then-sleep rounds."""
+    import resource
+    a = np.random.default_rng(0).random((512, 512), dtype=np.float32)
+    for _ in range(3):
+        a @ a
+    before, t = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    for _ in range(20):
+        a @ a
+        time.sleep(0.05)
+    after, wall = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter() - t
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    print(json.dumps({"part": "spin", "blas_timeout": os.environ.get("OPENBLAS_THREAD_TIMEOUT", "default"),
+                      "wall_s": wall, "cpu_s": cpu}))
+
+
 def iteration_worker(spec):
     """Part 2 in this process: npgan's iteration, as bench_step's npgan worker times it."""
     import step_workers
@@ -136,7 +155,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--batch-sizes", nargs="+", type=int, default=[128, 1024])
     p.add_argument("--repeats", type=int, default=11)
-    p.add_argument("--parts", nargs="+", choices=("layers", "iteration"), default=["layers", "iteration"])
+    p.add_argument("--parts", nargs="+", choices=("spin", "layers", "iteration"), default=["spin", "layers", "iteration"])
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="OpenBLAS threads (default: all cores)")
     p.add_argument("--json", help="write the records here")
     args = p.parse_args(argv)
@@ -147,6 +166,16 @@ def main(argv=None):
     env.pop("OPENBLAS_THREAD_TIMEOUT", None)
     print(f"load average before: {os.getloadavg()}")
     everything = []
+    if "spin" in args.parts:
+        import subprocess
+        print("\nspin: 20 × (one 512² GEMM, then 50 ms asleep)")
+        for timeout in (None, 4):
+            spec = json.dumps({"part": "spin", "blas_timeout": timeout})
+            out = subprocess.run(cmd + [spec], env=env, capture_output=True, text=True, check=True).stdout
+            r = json.loads(out.strip().splitlines()[-1])
+            print(f"  timeout {r['blas_timeout']:8s} wall {r['wall_s']:.3f} s, CPU {r['cpu_s']:.3f} s "
+                  f"(CPU / wall {r['cpu_s'] / r['wall_s']:.2f})")
+            everything.append(r)
     for m in args.batch_sizes:
         if "layers" in args.parts:
             specs = [{"part": "layers", "batch": m, "ew_threads": ew, "blas_timeout": timeout, "timing": timing}
@@ -172,6 +201,6 @@ def main(argv=None):
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--worker":
-        (layers_worker if _spec["part"] == "layers" else iteration_worker)(_spec)
+        {"layers": layers_worker, "iteration": iteration_worker, "spin": spin_worker}[_spec["part"]](_spec)
     else:
         sys.exit(main())
