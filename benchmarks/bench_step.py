@@ -139,7 +139,8 @@ def check(archs, batch=64, torch=True, dezero=True):
             print(f"check {arch}: after one iteration from the same weights, data and noise, max over parameters "
                   f"of |npgan − torch| / |update| = {worst:.1e} ({'ok' if worst < 1e-6 else 'MISMATCH'})")
     if dezero and "slides" in archs and dezero_status()[0]:
-        ok &= subprocess.run([sys.executable, str(HERE / "dezero_reference.py")], env=child_env(1, False)).returncode == 0
+        dezero_check = subprocess.run([sys.executable, str(HERE / "dezero_reference.py")], env=child_env(1, False))
+        ok &= dezero_check.returncode == 0
     return ok
 
 
@@ -167,7 +168,8 @@ def parse_args(argv=None):
                    help="the log-log scaling plot (default benchmarks/img/scaling.png; 'none' to skip)")
     p.add_argument("--quick", action="store_true", help="few repeats, short blocks: a smoke test")
     p.add_argument("--repeats", type=int, help="timed blocks per configuration (default 11; --quick 3)")
-    p.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for every framework (default: all cores)")
+    p.add_argument("--threads", type=int, default=os.cpu_count(),
+                   help="threads for every framework (default: all cores)")
     p.add_argument("--no-scaling", dest="scaling", action="store_false",
                    help=f"skip the hidden-width sweep (slides, batch {SCALING_BATCH})")
     p.add_argument("--hidden-sizes", nargs="+", type=int, default=list(HIDDEN_SIZES))

@@ -159,7 +159,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--batch-sizes", nargs="+", type=int, default=[128, 1024])
     p.add_argument("--repeats", type=int, default=11)
-    p.add_argument("--parts", nargs="+", choices=("spin", "layers", "iteration"), default=["spin", "layers", "iteration"])
+    p.add_argument("--parts", nargs="+", choices=("spin", "layers", "iteration"),
+                   default=["spin", "layers", "iteration"])
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="OpenBLAS threads (default: all cores)")
     p.add_argument("--json", help="write the records here")
     args = p.parse_args(argv)

@@ -34,13 +34,14 @@ _FUNCTIONAL = ("linear_forward", "linear_backward", "maxout_forward", "maxout_ba
                "tanh_forward", "tanh_backward", "dropout_forward", "dropout_backward")
 _KERNELS = ("leaky_relu", "relu_grad", "sigmoid", "sigmoid_grad", "tanh_grad", "sum_of_products",
             "centered_sum_of_squares", "bn_statistics", "bn_normalize", "bn_grad", "bce_logits", "sgd_momentum", "adam")
-_LOSSES = ("softplus", "sigmoid", "neg_log_d", "neg_log_one_minus_d", "discriminator_loss", "discriminator_loss_stacked",
-           "generator_loss")
+_LOSSES = ("softplus", "sigmoid", "neg_log_d", "neg_log_one_minus_d", "discriminator_loss",
+           "discriminator_loss_stacked", "generator_loss")
 
 SITES = (  # (owner: module or module.Class, attribute) where the iteration looks the function up
     [("npgan.nn.functional", name) for name in _FUNCTIONAL]             # layers call F.<name>
     + [("npgan.nn.layers.Linear", "_backward"), ("npgan.nn.layers.Maxout", "_backward")]  # kept as staticmethods
-    + [(f"npgan.nn.activations.{cls}", attr) for cls in ("ReLU", "Sigmoid", "Tanh") for attr in ("_forward", "_backward")]
+    + [(f"npgan.nn.activations.{cls}", attr) for cls in ("ReLU", "Sigmoid", "Tanh")
+       for attr in ("_forward", "_backward")]
     + [("npgan.kernels", name) for name in _KERNELS]                    # functional/losses/optim call kernels.<name>
     + [("npgan.nn.losses", name) for name in _LOSSES + ("sigmoid_forward", "get_array_module")]
     + [("npgan.gan", name) for name in ("discriminator_loss_stacked", "generator_loss", "neg_log_d",

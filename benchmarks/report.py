@@ -113,10 +113,10 @@ def format_table(records):
         z = rows[k].get("dezero-float32") or rows[k].get("dezero-as-shipped")
         mixed = rows[k].get("npgan-torch-gemms")
         mixed = f"{mixed['ms_per_iter']:.2f} ({mixed['ratio']:.2f})" if mixed and "ratio" in mixed else "–"
-        ratio = (f"**{n['ratio_median']:.2f}** ({n['ratio_q1']:.2f}–{n['ratio_q3']:.2f})" if n and "ratio_q1" in n else "–")
+        quartiles = lambda r, p: f"**{r[p + '_median']:.2f}** ({r[p + '_q1']:.2f}–{r[p + '_q3']:.2f})"
+        ratio = quartiles(n, "ratio") if n and "ratio_q1" in n else "–"
         dz = f"{spread(z)}, {'+'.join(z['dtypes'])}" if z else "–"
-        dz_ratio = f"**{z['vs_npgan_median']:.2f}** ({z['vs_npgan_q1']:.2f}–{z['vs_npgan_q3']:.2f})" if z and "vs_npgan_q1" in z \
-            else "–"
+        dz_ratio = quartiles(z, "vs_npgan") if z and "vs_npgan_q1" in z else "–"
         three = lambda f, fmt: " / ".join(cell(r, f, fmt) for r in (n, t, z))
         out.append(f"| {k[0]} | {k[1]} | {k[2]} | {k[3]} | {spread(n)} | {spread(t)} | {ratio} | {dz} | {dz_ratio} | "
                    f"{three('gemm_ms', '.2f')} | {three('gemm_share', '.0%')} | {three('peak_mb', '.1f')} | "
