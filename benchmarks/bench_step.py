@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))  # npgan from this checkout, even when not installed
 
-from harness import child_env, run_interleaved  # noqa: E402
+from harness import child_env, positive_int, run_interleaved  # noqa: E402
 from report import (ARCHS, SCALING_BATCH, attach_ratios, default_hidden, format_table, gpu_status,  # noqa: E402
                     machine_info, plot)
 from step_workers import IMAGE_DIM, LR, MOMENTUM  # noqa: E402
@@ -157,7 +157,7 @@ def parse_args(argv=None):
     p.add_argument("--backend", nargs="+", choices=("numpy", "cupy"),
                    help="npgan backends (PyTorch follows: numpy -> CPU, cupy -> CUDA); default: numpy, and cupy "
                         "when a GPU is usable")
-    p.add_argument("--batch-sizes", nargs="+", type=int,
+    p.add_argument("--batch-sizes", nargs="+", type=positive_int,
                    help=f"default {' '.join(map(str, CPU_BATCHES))} (and 4096 on the GPU)")
     p.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS, help="default: all that import")
     p.add_argument("--dezero-as-shipped", action="store_true",
@@ -167,12 +167,12 @@ def parse_args(argv=None):
     p.add_argument("--plot", default=str(HERE / "img" / "scaling.png"),
                    help="the log-log scaling plot (default benchmarks/img/scaling.png; 'none' to skip)")
     p.add_argument("--quick", action="store_true", help="few repeats, short blocks: a smoke test")
-    p.add_argument("--repeats", type=int, help="timed blocks per configuration (default 11; --quick 3)")
-    p.add_argument("--threads", type=int, default=os.cpu_count(),
+    p.add_argument("--repeats", type=positive_int, help="timed blocks per configuration (default 11; --quick 3)")
+    p.add_argument("--threads", type=positive_int, default=os.cpu_count(),
                    help="threads for every framework (default: all cores)")
     p.add_argument("--no-scaling", dest="scaling", action="store_false",
                    help=f"skip the hidden-width sweep (slides, batch {SCALING_BATCH})")
-    p.add_argument("--hidden-sizes", nargs="+", type=int, default=list(HIDDEN_SIZES))
+    p.add_argument("--hidden-sizes", nargs="+", type=positive_int, default=list(HIDDEN_SIZES))
     p.add_argument("--unset-openblas-hints", action="store_true",
                    help="remove OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE from the children's environment")
     p.add_argument("--check", action="store_true", help="only check that npgan and the PyTorch reference agree")

@@ -18,7 +18,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from harness import child_env, run_interleaved  # noqa: E402
+from harness import child_env, positive_int, run_interleaved  # noqa: E402
 
 
 def main(argv=None):
@@ -26,9 +26,9 @@ def main(argv=None):
     p.add_argument("--before", required=True, help="the old checkout (its root folder)")
     p.add_argument("--after", default=str(HERE.parent), help="the new checkout (default: this one)")
     p.add_argument("--arch", default="slides", choices=("slides", "paper"))
-    p.add_argument("--batch-sizes", nargs="+", type=int, default=[128, 1024])
-    p.add_argument("--repeats", type=int, default=11)
-    p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--batch-sizes", nargs="+", type=positive_int, default=[128, 1024])
+    p.add_argument("--repeats", type=positive_int, default=11)
+    p.add_argument("--threads", type=positive_int, default=os.cpu_count())
     p.add_argument("--json")
     args = p.parse_args(argv)
     for name in ("before", "after"):

@@ -49,7 +49,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 from gemm_floor import _gemm_operands, iteration_gemms, layer_dims  # noqa: E402
-from harness import child_env, run_interleaved, time_blocks  # noqa: E402
+from harness import child_env, positive_int, run_interleaved, time_blocks  # noqa: E402
 
 MIN_SPLIT_ROWS = 64  # below this a second thread costs more than it saves
 
@@ -157,15 +157,13 @@ def summarize(records, key_of, baseline):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--batch-sizes", nargs="+", type=int, default=[128, 1024])
-    p.add_argument("--repeats", type=int, default=11)
+    p.add_argument("--batch-sizes", nargs="+", type=positive_int, default=[128, 1024])
+    p.add_argument("--repeats", type=positive_int, default=11)
     p.add_argument("--parts", nargs="+", choices=("spin", "layers", "iteration"),
                    default=["spin", "layers", "iteration"])
-    p.add_argument("--threads", type=int, default=os.cpu_count(), help="OpenBLAS threads (default: all cores)")
+    p.add_argument("--threads", type=positive_int, default=os.cpu_count(), help="OpenBLAS threads (default: all cores)")
     p.add_argument("--json", help="write the records here")
     args = p.parse_args(argv)
-    if args.threads < 1:
-        p.error("--threads must be at least 1")
     timing = {"warmup_iters": 3, "warmup_s": 0.5, "repeats": args.repeats, "block_s": 0.25}
     env, cmd = child_env(args.threads, False), [sys.executable, str(Path(__file__).resolve()), "--worker"]
     env.pop("OPENBLAS_THREAD_TIMEOUT", None)

@@ -175,6 +175,18 @@ class _Worker:
               f"out (exit {self.proc.returncode}):\n{self.stderr.read()[-2000:]}", file=sys.stderr)
 
 
+def positive_int(text):
+    """argparse type: an integer >= 1 (else one line from argparse, exit 2)."""
+    import argparse
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
 def child_env(threads, unset_hints):
     """The workers' environment: `threads` for OpenBLAS, OpenMP and MKL alike; npgan from this checkout."""
     env = dict(os.environ)

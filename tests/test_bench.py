@@ -175,3 +175,11 @@ def test_the_profiler_wraps_only_its_listed_sites_and_puts_them_back():
     finally:
         prof.uninstall()
     assert (F.linear_forward, layers.Linear.__dict__["_backward"], layers.Linear.forward) == before
+
+
+@pytest.mark.parametrize("flag", ["--batch-sizes", "--repeats", "--threads", "--hidden-sizes"])
+def test_a_count_flag_below_one_is_one_clear_line(flag, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        bench_step.parse_args([flag, "0"])
+    assert exit_.value.code == 2
+    assert f"argument {flag}: expected an integer >= 1, got 0" in capsys.readouterr().err
