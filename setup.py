@@ -28,7 +28,7 @@ setup(
         "test": ["pytest>=7", "hypothesis>=6.60", "scipy>=1.9"] + notebooks + mpi,  # CI runs the notebooks, MPI
         "gpu": ["cupy-cuda12x>=12"],
         "mpi": mpi,
-        "bench": ["torch>=2.0"] + examples,
+        "bench": ["torch>=2.0", "dezero==0.0.13"] + examples,  # DeZero: the speed table's third column
     },
     entry_points={"console_scripts": ["npgan-mnist = npgan.mnist:main",
                                       "npgan-evaluate = npgan.evaluation:main"]},

@@ -7,8 +7,9 @@ Code elsewhere never imports CuPy: it asks the data which array module to use,
 
 and moves arrays between host and device only through :func:`to_device` / :func:`to_cpu`, explicitly.
 
-A third backend, ``"strict"``, exists for tests only (:mod:`npgan.strict`): host memory that behaves like
-device memory, so a CPU-only machine can prove the CuPy path never mixes host and device arrays.
+A third backend, ``"strict"``, exists for tests only (:mod:`npgan.testing.strict`): host memory that behaves
+like device memory, so a CPU-only machine can prove the CuPy path never mixes host and device arrays. It is
+imported only when asked for by name, and patches nothing in NumPy until its first array exists.
 
 Random numbers come from one seeded generator per backend (:func:`manual_seed`, :func:`get_rng`), plus a
 host generator for parameter initialisation and data shuffling, so a run is reproducible from its seed and
@@ -93,7 +94,7 @@ def get_xp(name=None):
     if name == "cupy":
         return cupy
     if name == "strict":
-        from npgan import strict
+        from npgan.testing import strict  # lazily: test tooling, never loaded for the other backends
         return strict
     return np
 
@@ -104,7 +105,7 @@ _DEVICE_MODULES = {} if _CUPY_IMPORT_ERROR is not None else {cupy.ndarray: cupy}
 
 
 def get_array_module(*arrays):
-    """The array module (numpy, cupy or npgan.strict) that owns these arrays.
+    """The array module (numpy, cupy or npgan.testing.strict) that owns these arrays.
 
     Mixed host and device arrays are not resolved here: the operation that mixes them raises TypeError.
     """
@@ -113,7 +114,7 @@ def get_array_module(*arrays):
         if xp is not None:
             return xp
         if isinstance(array, np.ndarray) and type(array) is not np.ndarray:  # a subclass: strict arrays?
-            strict = sys.modules.get("npgan.strict")
+            strict = sys.modules.get("npgan.testing.strict")
             if strict is not None and isinstance(array, strict.ndarray):
                 _DEVICE_MODULES[type(array)] = strict
                 return strict

@@ -99,7 +99,7 @@ def sqrtm_psd(a):
     """The symmetric square root of a symmetric positive semi-definite matrix: V diag(√λ) Vᵀ from the
     eigen-decomposition a = V diag(λ) Vᵀ, eigenvalues rounded below 0 clipped to 0."""
     xp = B.get_array_module(a)
-    values, vectors = (xp.asarray(v) for v in xp.linalg.eigh(a))  # asarray: npgan.strict returns eigh's
+    values, vectors = (xp.asarray(v) for v in xp.linalg.eigh(a))  # asarray: npgan.testing.strict returns eigh's
     # named tuple unwrapped (host arrays); a no-op on NumPy and CuPy
     return (vectors * xp.sqrt(xp.maximum(values, 0.0))) @ vectors.T
 

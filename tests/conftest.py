@@ -1,5 +1,6 @@
 """Shared test set-up: hypothesis profiles, seeding, and the backend fixture every test body runs on."""
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -37,6 +38,16 @@ def _seed_everything():
     """Every test starts from the same seed, so a failure reproduces."""
     B.manual_seed(1234)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _strict_guards_end_with_the_test():
+    """The strict backend's numpy.asarray guards go in with its first array and out after the test, so a test
+    on the default backend never sees patched NumPy (npgan.testing.numpy_guards; nothing is imported here)."""
+    yield
+    guards = sys.modules.get("npgan.testing.numpy_guards")
+    if guards is not None:
+        guards.uninstall()
 
 
 @pytest.fixture

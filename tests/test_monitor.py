@@ -5,7 +5,8 @@ import pytest
 
 import npgan
 from npgan import backend as B
-from npgan import models, nn, optim, strict
+from npgan import models, nn, optim
+from npgan.testing import strict
 from npgan.data import Batches
 from npgan.gan import GANTrainer
 from npgan.monitor import GradientFlowMonitor

@@ -1,8 +1,9 @@
 """The strict backend enforces CuPy's host/device rules on the CPU, and counts every transfer; one training
 iteration moves exactly one real minibatch to the device and nothing back until the log interval."""
-import importlib.util
 import io
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -12,9 +13,10 @@ from hypothesis.extra import numpy as hnp
 
 import npgan
 from npgan import backend as B
-from npgan import models, optim, strict
+from npgan import models, optim
 from npgan.data import Batches
 from npgan.gan import GANTrainer
+from npgan.testing import numpy_guards, strict
 
 
 def device(array):
@@ -125,12 +127,62 @@ def test_implicit_conversion_to_a_host_array_is_refused():
     assert isinstance(np.array(d, subok=True), strict.ndarray)  # no conversion asked for
     assert type(np.asarray([1.0, 2.0])) is np.ndarray  # host inputs: numpy as ever
     strict.uninstall_numpy_guards()
-    try:
-        assert type(np.asarray(d)) is np.ndarray
-    finally:
-        strict.install_numpy_guards()
+    assert type(np.asarray(d)) is np.ndarray  # unguarded, the subclass converts silently
+    with strict.numpy_guards():
+        with pytest.raises(TypeError):
+            np.asarray(d)
+    assert type(np.asarray(d)) is np.ndarray  # the block left NumPy as it found it
+    d + 1.0  # a new strict array: the backend is in use again, guards back in
     with pytest.raises(TypeError):
         np.asarray(d)
+
+
+IMPORTS_LEAVE_NUMPY_ALONE = """
+import warnings
+import numpy as np
+names = {names!r}
+originals = {{name: getattr(np, name) for name in names}}
+untouched = lambda: all(getattr(np, name) is originals[name] for name in names)
+import npgan, npgan.testing, npgan.testing.strict, npgan.testing.strict_array, npgan.testing.numpy_guards
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    import npgan.strict
+assert npgan.strict is npgan.testing.strict, "the old name is an alias of the new module"
+assert any(issubclass(w.category, DeprecationWarning) for w in caught), "the old name warns"
+from npgan import backend as B
+assert B.get_xp("strict") is npgan.testing.strict and untouched(), "importing or naming the backend patches nothing"
+assert untouched(), "importing npgan and its strict backend must leave numpy alone"
+x = B.to_device(np.ones(3, np.float32), "strict")
+assert not untouched(), "the first strict array puts the guards in"
+npgan.testing.strict.uninstall_numpy_guards()
+assert untouched(), "uninstall restores the very originals"
+with npgan.testing.strict.numpy_guards():
+    assert not untouched()
+assert untouched()
+print("ok")
+"""
+
+
+def test_importing_npgan_and_the_strict_backend_leaves_numpy_untouched():
+    """In a clean interpreter: numpy.asarray and friends are the originals (identity) after importing npgan,
+    npgan.testing.strict and the old name npgan.strict; they change only once a strict array exists."""
+    program = IMPORTS_LEAVE_NUMPY_ALONE.format(names=numpy_guards.GUARDED)
+    root = os.path.join(os.path.dirname(__file__), "..")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+    env.pop("NPGAN_BACKEND", None)
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+def test_a_strict_array_puts_the_guards_in():
+    device(np.ones(2))
+    assert numpy_guards.installed and hasattr(np.asarray, "_strict_original")
+
+
+def test_and_the_next_test_sees_numpy_unpatched():
+    """Runs after the test above (file order): conftest removed its guards when it ended."""
+    assert not numpy_guards.installed
+    assert all(not hasattr(getattr(np, name), "_strict_original") for name in numpy_guards.GUARDED)
 
 
 def test_results_are_device_arrays_where_numpy_would_give_scalars_or_plain_arrays():
@@ -269,10 +321,7 @@ def test_the_mnist_example_runs_on_the_strict_backend(tmp_path):
     data_dir = tmp_path / "mnist"
     data_dir.mkdir()
     write_split(data_dir, "train", 64)
-    spec = importlib.util.spec_from_file_location("mnist_gan_example",
-                                                  os.path.join(os.path.dirname(__file__), "..", "examples", "mnist_gan.py"))
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
+    from npgan import mnist as example  # the command line behind examples/mnist_gan.py
     out = tmp_path / "run"
     assert example.main(["--backend", "strict", "--epochs", "1", "--batch-size", "16", "--z-dim", "8",
                          "--hidden", "8", "--data-dir", str(data_dir), "--out", str(out), "--no-progress"]) == 0
