@@ -15,9 +15,9 @@ neighbour on a shared machine hits every condition alike:
    thread or cut in two row halves with the second half on a second thread (``out=`` into preallocated
    arrays, no copies). Conditions: {default timeout, n = 4} × {1, 2 element-wise threads}. Reported: ms per
    pass, and the GEMM and element-wise parts of it, timed separately inside the pass.
-2. ``iteration``: npgan's real iteration with the default timeout and with n = 4, its element-wise kernels
-   as they are (one thread) and cut in two row halves on two threads (exp_two_thread_kernels.py, installed
-   in that worker only): the same question on the real thing, and whether the setting alone costs anything.
+2. ``iteration``: npgan's real iteration with the default timeout and with n = 4: whether the setting alone
+   costs anything on the real thing. (Its two-thread variant cut the pre-issue-13 host kernels in row
+   halves; it was retired when those kernels became the formulas of functional.py, see RESULTS.md.)
 3. ``spin``: is the setting honoured? 20 rounds of one 512² GEMM then 50 ms of sleep: the process's CPU time
    (all threads) against its wall time. A spinning worker burns CPU through the sleeps; a parked one does
    not. CPU time is what this process consumed, so this part reads the same on a busy machine.
@@ -124,9 +124,6 @@ def spin_worker(spec):
 def iteration_worker(spec):
     """Part 2 in this process: npgan's iteration, as bench_step's npgan worker times it."""
     import step_workers
-    if spec.get("ew_threads") == 2:
-        import exp_two_thread_kernels
-        exp_two_thread_kernels.install()
     variant = f"openblas-timeout-{os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'default')}-ew{spec.get('ew_threads', 1)}"
     step_workers.child_main(dict(spec, framework="npgan", backend="numpy", arch="slides", hidden=128, variant=variant))
 
@@ -190,10 +187,10 @@ def main(argv=None):
             everything += records
         if "iteration" in args.parts:
             specs = [{"part": "iteration", "batch": m, "blas_timeout": timeout, "threads": args.threads,
-                      "ew_threads": ew, "timing": timing} for timeout in (None, 4) for ew in (1, 2)]
+                      "ew_threads": 1, "timing": timing} for timeout in (None, 4)]
             records = run_interleaved(specs, env, args.repeats, cmd)
             key = lambda r: f"npgan iteration, {r['variant']}"
-            print(f"\niteration, batch {m} (npgan slides; ew1: its kernels as they are, ew2: on two threads):")
+            print(f"\niteration, batch {m} (npgan slides, its kernels as they are):")
             print(summarize(records, key, "npgan iteration, openblas-timeout-default-ew1"))
             everything += records
     print(f"\nload average after: {os.getloadavg()}")

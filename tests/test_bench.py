@@ -126,41 +126,6 @@ print(max(float(np.abs(a - b).max() / np.abs(a).max()) for a, b in zip(ours, the
     assert float(result.stdout.strip().splitlines()[-1]) < 1e-5
 
 
-def test_the_two_thread_kernels_of_the_experiment_compute_npgans_numbers_bit_for_bit():
-    """exp_two_thread_kernels cuts the host kernels' rows in two threads: three iterations from one seed give
-    exactly the parameters of npgan's own kernels. In a child, as the patch is process-wide."""
-    program = f"""
-import itertools, sys
-import numpy as np
-sys.path.insert(0, {str(BENCH)!r})
-import exp_two_thread_kernels
-from npgan import backend as B, models, optim
-from npgan.gan import GANTrainer
-
-def parameters_after_three_iterations():
-    B.manual_seed(0)
-    recipe = models.recipe("slides", hidden=16)
-    G, D = models.build(recipe)
-    sgd = lambda net: optim.SGD(net.parameters(), 0.1, momentum=0.5)
-    trainer = GANTrainer(G, D, sgd(G), sgd(D), recipe.z_dim)
-    data = itertools.cycle([np.random.default_rng(i).random((300, 784), dtype=np.float32) for i in range(2)])
-    for _ in range(3):
-        trainer.iteration(data)
-    return [p.data.copy() for p in G.parameters() + D.parameters()]
-
-ours = parameters_after_three_iterations()
-exp_two_thread_kernels.install()
-splits, split = [], exp_two_thread_kernels._split
-exp_two_thread_kernels._split = lambda rows, part: splits.append(rows) or split(rows, part)
-theirs = parameters_after_three_iterations()
-print(len(splits) > 20, all(np.array_equal(a, b) for a, b in zip(ours, theirs)))
-"""
-    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=300,
-                            env=harness.child_env(1, False))
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "True True"  # the halves ran, and changed no bit
-
-
 def test_the_profiler_wraps_only_its_listed_sites_and_puts_them_back():
     import profile_step
     from npgan.nn import functional as F
