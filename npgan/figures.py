@@ -143,11 +143,11 @@ def figure2(G, recipe, train, path, rows=10, cols=5, seed=0, memorisation=None):
     nearest = B.to_cpu(train[index])  # only the rows' nearest images come back
     grid = viz.image_grid(np.concatenate([samples, nearest[:, None]], axis=1).reshape(-1, samples.shape[2]),
                           cols + 1)
-    caption = (f"memorisation {memorisation['ratio']:.2f}: median distance to the nearest training image, "
-               f"{memorisation['median_samples']:.2f} for {memorisation['n_samples']} samples, "
-               f"{memorisation['median_heldout']:.2f} for {memorisation['n_heldout']} test digits"
+    caption = (f"memorisation {memorisation['ratio']:.2f}\nmedian distance to the nearest training image:\n"
+               f"{memorisation['median_samples']:.2f} ({memorisation['n_samples']} samples), "
+               f"{memorisation['median_heldout']:.2f} ({memorisation['n_heldout']} test digits)"
                if memorisation else "")
-    _save(grid, path, "samples  |  nearest training image", caption, framed_column=cols, columns=cols + 1)
+    _save(grid, path, "samples  |  nearest training image", caption, framed_column=cols)
     return B.to_cpu(index), B.to_cpu(distance)
 
 
@@ -155,24 +155,27 @@ def _backend(G):
     return B.backend_of(G.parameters()[0].data)
 
 
-def _save(grid, path, title, caption="", framed_column=None, columns=None, side=28, pad=2):
-    """The image grid as a PNG with a title (and a caption), the framed column outlined as in the paper."""
+def _save(grid, path, title, caption="", framed_column=None, side=28, pad=2):
+    """The image grid as a PNG, a title above and caption lines below, the framed column outlined in yellow
+    as in the paper (two screen pixels per image pixel)."""
     plt = viz._pyplot()
     from matplotlib.patches import Rectangle
     height, width = grid.shape
-    scale = 2.0 / 100  # two screen pixels per image pixel at dpi 100
-    fig = plt.figure(figsize=(max(width * scale, 4.0), height * scale + (0.7 if caption else 0.4)), dpi=100)
-    ax = fig.add_axes([0.0, 0.0, 1.0, 1.0])
+    lines = caption.count("\n") + 1 if caption else 0
+    top, bottom = 0.3, 0.05 + 0.14 * lines  # inches
+    w, h = max(width / 50.0, 3.0), height / 50.0
+    fig = plt.figure(figsize=(w, h + top + bottom), dpi=100)
+    ax = fig.add_axes([0.01, bottom / (h + top + bottom), 0.98, h / (h + top + bottom)])  # room for the frame
     ax.imshow(grid, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
     if framed_column is not None:
         left = framed_column * (side + pad) + pad / 2 - 0.5
         ax.add_patch(Rectangle((left, pad / 2 - 0.5), side + pad, height - pad, fill=False, lw=2,
                                edgecolor=FRAME_COLOR))
     ax.set_axis_off()
-    ax.set_title(title, fontsize=8)
+    fig.text(0.5, 1.0 - 0.08 / (h + top + bottom), title, ha="center", va="top", fontsize=8)
     if caption:
-        fig.text(0.5, 0.005, caption, ha="center", va="bottom", fontsize=6, wrap=True)
-    fig.savefig(path, dpi=100, bbox_inches="tight", pad_inches=0.1, facecolor="white")
+        fig.text(0.5, 0.03 / (h + top + bottom), caption, ha="center", va="bottom", fontsize=7, linespacing=1.2)
+    fig.savefig(path, dpi=100, facecolor="white")
     plt.close(fig)
     return path
 
