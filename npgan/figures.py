@@ -184,21 +184,20 @@ def _save(grid, path, title, caption="", framed_column=None, side=28, pad=2):
 # --- the command line (examples/figures.py) --------------------------------------------------------------------
 
 def build_parser():
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--figure2", metavar="CKPT", help="samples with the nearest training image of each row's "
                                                          "last sample, and the memorisation number")
     which.add_argument("--figure3", metavar="CKPT", help="digits along straight lines in z space")
     p.add_argument("--out", help="the PNG to write (default figure2.png / figure3.png)")
     p.add_argument("--rows", type=int, help="rows of the grid (default: 10 for Figure 2, 8 for Figure 3)")
-    p.add_argument("--cols", type=int, default=5, help="Figure 2: samples per row, before the nearest image")
-    p.add_argument("--steps", type=int, default=10, help="Figure 3: points along each line, ends included")
+    p.add_argument("--cols", type=int, default=5, help="Figure 2: samples per row, before the nearest image (default 5)")
+    p.add_argument("--steps", type=int, default=10, help="Figure 3: points along each line, ends included (default 10)")
     p.add_argument("--endpoints", metavar="NPY", help="Figure 3: a .npy of shape (rows, 2, z_dim): each row's z1 "
                                                       "and z2 (default: drawn from the prior with --seed)")
     p.add_argument("--n", type=int, default=10000, help="Figure 2: samples (and test digits) behind the "
-                                                       "memorisation number")
-    p.add_argument("--seed", type=int, default=0, help="seed of the samples / line endpoints")
+                                                       "memorisation number (default 10000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the samples / line endpoints (default 0)")
     p.add_argument("--backend", choices=B.BACKENDS, help="array backend (default: $NPGAN_BACKEND, else numpy)")
     p.add_argument("--data-dir", help="Figure 2: folder with the MNIST IDX files (default: $NPGAN_DATA_DIR, the "
                                       "cache, a download)")
