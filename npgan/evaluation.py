@@ -3,6 +3,7 @@ Parzen LL — the functions, and the command line of examples/evaluate.py.
 
     python examples/evaluate.py runs/mnist/latest.npz                   # 10,000 samples, classifier metrics
     python examples/evaluate.py runs/mnist/latest.npz --parzen --json scores.json
+    python examples/evaluate.py runs/mnist/latest.npz --memorisation  # + nearest-training-image distances
     python examples/evaluate.py runs/mnist --plot metrics_vs_epochs.png # every ckpt_epochNNN.npz of a run
 
 Each number is printed beside the same metric of real MNIST digits the metric never saw (the reference:
@@ -11,6 +12,8 @@ number means something. The samples are those of `mnist_gan.py --checkpoint C --
 The metrics are defined in npgan/metrics.py; the classifier is trained on first use (or by
 examples/train_classifier.py) and cached. --parzen adds the paper's Parzen-window estimate (about 10 s
 per model on a 2-core CPU at the paper's 10,000 samples; its docstring says why it is a poor measure).
+--memorisation adds the memorisation number of npgan/figures.py (the median distance of the samples to
+their nearest training image over the same for test digits: about 1 means no copying, 0 replaying).
 """
 import argparse
 import glob
@@ -26,6 +29,7 @@ from npgan import backend as B
 from npgan.checkpoint import CheckpointError
 from npgan.classifier import ClassifierError
 from npgan.data.mnist import MnistFormatError, MnistNotFoundError
+from npgan.figures import Memorisation, format_memorisation, training_images
 from npgan.metrics import MIN_FRACTION, PAPER_VALIDATION_SIZE, MnistEvaluator
 from npgan.runstate import load_generator, load_run_checkpoint, sample
 from npgan.settings import SettingError, check_int
@@ -43,6 +47,9 @@ def parse_args(argv=None):
     p.add_argument("--parzen-test", type=int, help="Parzen: score only the first N test images (default all)")
     p.add_argument("--parzen-validation", type=int, default=PAPER_VALIDATION_SIZE,
                    help="Parzen: validation images (from train 50,000-60,000) that choose σ")
+    p.add_argument("--memorisation", action="store_true",
+                   help="also the memorisation number: median distance of the samples to their nearest training "
+                        "image over the same for n test digits (about 1: no copying; near 0: replays the training set)")
     p.add_argument("--json", help="write every number to this JSON file")
     p.add_argument("--plot", help="run-folder mode: save the metrics-vs-epochs figure here")
     p.add_argument("--backend", choices=B.BACKENDS, help="array backend (default: $NPGAN_BACKEND, else numpy)")
@@ -68,9 +75,13 @@ def describe(checkpoint):
             "iterations": saved.iterations, "partial_epoch_iterations": saved.done_in_epoch}
 
 
-def score(images, evaluator, parzen=False, parzen_test=None, parzen_validation=PAPER_VALIDATION_SIZE):
-    """All metrics of `images` as a dict (Parzen under "parzen" when asked for)."""
+def score(images, evaluator, parzen=False, parzen_test=None, parzen_validation=PAPER_VALIDATION_SIZE,
+          memorise=None):
+    """All metrics of `images` as a dict (Parzen under "parzen" when asked for; the memorisation number
+    under "memorisation" when `memorise`, an npgan.figures.Memorisation, is given)."""
     result = evaluator.classifier_metrics(images)
+    if memorise is not None:
+        result["memorisation"] = memorise(images)
     if parzen:
         started = time.perf_counter()
         result["parzen"] = evaluator.parzen(images, parzen_validation, parzen_test)
@@ -103,6 +114,10 @@ def format_table(generated, real, n):
              f"a class counts when it gets >= {MIN_FRACTION:.0%} of the samples"),
             ("class entropy (nats)", f"{generated['class_entropy']:.3f}", f"{real['class_entropy']:.3f}",
              "of the predicted-class histogram; uniform: ln 10 = 2.303")]
+    if "memorisation" in generated:
+        g, r = generated["memorisation"], real.get("memorisation")
+        rows.append(("memorisation (NN distance ratio)", f"{g['ratio']:.3f}", f"{r['ratio']:.3f}" if r else "-",
+                     f"~1: no closer to the training set than test digits; ~0: copies (real: test even/odd)"))
     if "parzen" in generated:
         g, r = generated["parzen"], real.get("parzen")
         rows.append(("Parzen log-likelihood (nats)", _parzen_cell(g), _parzen_cell(r),
@@ -124,14 +139,16 @@ def epoch_checkpoints(run_dir):
     return sorted(found)
 
 
-def evaluate_over_epochs(run_dir, evaluator, n, seed=0, parzen=False, backend="numpy", log=print, **options):
+def evaluate_over_epochs(run_dir, evaluator, n, seed=0, parzen=False, backend="numpy", log=print, memorise=None,
+                         **options):
     """One row of metrics per ckpt_epochNNN.npz of a run."""
     rows = []
     for epoch, path in epoch_checkpoints(run_dir):
         row = {"epoch": epoch, **describe(path), **score(sample_images(path, n, backend, seed), evaluator,
-                                                          parzen, **options)}
+                                                          parzen, memorise=memorise, **options)}
         rows.append(row)
         parzen_text = f"  Parzen {_parzen_cell(row['parzen'])}" if parzen else ""
+        parzen_text += f"  memorisation {row['memorisation']['ratio']:.3f}" if memorise else ""
         log(f"epoch {epoch:3d}  FID {row['fid']:8.2f}  score {row['classifier_score']:.2f}  "
             f"covered {row['classes_covered']}/10  entropy {row['class_entropy']:.3f}{parzen_text}")
     return rows
@@ -200,6 +217,9 @@ def evaluate(args):
     evaluator = MnistEvaluator(args.data_dir, backend, classifier_path=args.classifier)
     options = {"parzen_test": args.parzen_test, "parzen_validation": args.parzen_validation}
     real = reference(evaluator, args.n, args.seed, args.parzen, **options)
+    memorise = _memorisation(args, evaluator, backend) if args.memorisation else None
+    if memorise:
+        real["memorisation"] = memorise.sanity
     report = {"n": args.n, "seed": args.seed, "backend": backend, "data_source": evaluator.data_source,
               "classifier": {"path": args.classifier or "default", "test_accuracy": evaluator.test_accuracy,
                              "provenance": evaluator.provenance, **evaluator.classifier.info},
@@ -208,7 +228,7 @@ def evaluate(args):
           f"test digits from {evaluator.data_source})")
     if os.path.isdir(args.checkpoint):
         rows = evaluate_over_epochs(args.checkpoint, evaluator, args.n, args.seed, args.parzen, backend,
-                                    **options)
+                                    memorise=memorise, **options)
         if not rows:
             raise CheckpointError(f"no ckpt_epochNNN.npz in {args.checkpoint} (train with --checkpoint-every 1)")
         report["epochs"] = rows
@@ -217,18 +237,30 @@ def evaluate(args):
             print(f"wrote {args.plot}")
     else:
         generated = score(sample_images(args.checkpoint, args.n, backend, args.seed), evaluator, args.parzen,
-                          **options)
+                          memorise=memorise, **options)
         info = describe(args.checkpoint)
         report.update(info, generated=generated)
         print(f"{args.checkpoint}: {info['arch']} GAN after {info['epochs']} epochs ({info['iterations']} "
               f"iterations); {args.n} samples, seed {args.seed}, backend {backend}")
         print(format_table(generated, real, args.n))
+        if memorise:
+            print(format_memorisation(generated["memorisation"], memorise.sanity))
     report["seconds"] = round(time.perf_counter() - started, 1)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1)
         print(f"wrote {args.json}")
     return 0
+
+
+def _memorisation(args, evaluator, backend):
+    """The Memorisation reference of this evaluation: the images the checkpoint's run trained on (its
+    recipe's train_images) and the first n test digits."""
+    first = epoch_checkpoints(args.checkpoint)[:1] if os.path.isdir(args.checkpoint) else [(0, args.checkpoint)]
+    if not first:
+        raise CheckpointError(f"no ckpt_epochNNN.npz in {args.checkpoint} (train with --checkpoint-every 1)")
+    recipe = load_run_checkpoint(first[0][1]).recipe
+    return Memorisation(training_images(recipe, args.data_dir), evaluator.test_x[:args.n], backend)
 
 
 if __name__ == "__main__":
