@@ -45,7 +45,7 @@ def test_nearest_neighbours_agree_with_brute_force(backend, host_rng):
 
 
 def test_the_search_moves_nothing_between_host_and_device(host_rng):
-    from npgan import strict
+    from npgan.testing import strict
     queries, references = (B.to_device(host_rng.random(shape, dtype=np.float32), "strict")
                            for shape in ((40, 16), (90, 16)))
     with strict.count_transfers() as moved:
