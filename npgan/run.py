@@ -96,6 +96,8 @@ def train(recipe, images, config=None, *, backend=None, resume=None, changes=Non
         raise SettingError("recipe", "a new run needs a recipe (npgan.models.recipe)")
     per_epoch = _iterations_per_epoch(recipe, len(images))
     ranks = 1 if comm is None else comm.size
+    if ranks > 1 and recipe.ema:
+        raise SettingError("ema", "generator averaging runs in one process only (drop --ema under mpiexec)")
     if recipe.batch_size % ranks:
         raise SettingError("batch_size", f"{recipe.batch_size} must be divisible by the {ranks} ranks (each takes "
                            f"batch_size / {ranks} rows of every minibatch)")
@@ -267,7 +269,8 @@ class _Loop:
         self.log(f"epoch {epoch}/{self.recipe.epochs}  {seconds:.1f} s  D loss {summary['d_loss']:.3f}  "
                  f"G loss {summary['g_loss']:.3f}  D(x) {summary['d_real']:.3f}  D(G(z)) {summary['d_fake']:.3f}")
         if epoch % self.config.sample_every == 0 or epoch == self.recipe.epochs:
-            viz.save_grid(sample(self.trainer.G, len(self.fixed_noise), z=self.fixed_noise),
+            G = self.trainer.G if self.trainer.ema is None else self.trainer.ema.averaged  # the one evaluated
+            viz.save_grid(sample(G, len(self.fixed_noise), z=self.fixed_noise),
                           self.folder.file(f"samples_epoch{epoch:03d}.png"))
         viz.plot_curves(self.history, self.folder.file("curves.png"))
         if epoch % self.config.checkpoint_every == 0:  # before latest.npz moves past this epoch
