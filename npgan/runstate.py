@@ -24,6 +24,7 @@ import numpy as np
 import npgan
 from npgan import backend as B
 from npgan import models
+from npgan.conditional import ConditionOn, class_labels, concat_forward, one_hot
 from npgan.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from npgan.gan import sample_noise
 from npgan.nn.module import StateDictMismatch
@@ -210,18 +211,31 @@ def infer(module, x):
         module.train(was_training)
 
 
-def sample(G, n, recipe=None, seed=None, z=None, batch_size=1000):
+def sample(G, n, recipe=None, seed=None, z=None, batch_size=1000, labels=None):
     """n images from G, in eval mode, as a float32 host array (n, 784) clipped to [0, 1].
 
     z: the noise (a device array of n rows); else drawn from `recipe`'s prior in chunks of `batch_size`
-    from the run's generators, reseeded with `seed` when given (so a seed always gives the same images)."""
+    from the run's generators, reseeded with `seed` when given (so a seed always gives the same images).
+    A conditional G (npgan.conditional.ConditionOn) draws the digits `labels` ((n,) integers; default
+    0, 1, ..., 9, 0, ...: every class equally); its z, when given, already holds the one-hot labels."""
     if z is None and recipe is None:
         raise ValueError("sample needs the recipe (its z_dim and noise prior) or the noise z")
+    conditional = isinstance(G, ConditionOn)
+    if labels is not None and not conditional:
+        raise ValueError("labels= needs a conditional generator (a run trained with --conditional)")
+    if conditional and z is None:
+        labels = class_labels(n) if labels is None else np.asarray(labels)
     if seed is not None:
         npgan.manual_seed(seed)
     chunks = []
     for start in range(0, n, batch_size):
         m = min(batch_size, n - start)
-        chunks.append(infer(G, z[start:start + m] if z is not None else
-                            sample_noise(m, recipe.z_dim, recipe.noise, G.xp)))
+        if z is not None:
+            x = z[start:start + m]
+        else:
+            x = sample_noise(m, recipe.z_dim, recipe.noise, G.xp)
+            if conditional:
+                x = concat_forward(x, one_hot(labels[start:start + m], G.xp, x.dtype))[0]
+        out = infer(G, x)
+        chunks.append(G.images(out) if conditional else out)
     return np.clip(np.concatenate(chunks), 0.0, 1.0).astype(np.float32, copy=False)
