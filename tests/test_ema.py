@@ -149,3 +149,17 @@ def test_a_resume_cannot_switch_averaging_on(tmp_path):
     with pytest.raises(run.ResumeError, match="ema"):
         run.apply_changes(run.load_run_checkpoint(path), {"ema": 0.9})
 
+
+
+def test_averaging_never_changes_the_training_itself():
+    """The raw G of a run with --ema is the run without it, bit for bit (so one run measures both)."""
+    states = []
+    for decay in (None, 0.9):
+        trainer = _trainer(ema=decay)
+        real = iter([np.random.default_rng(i).random((8, 784), dtype=np.float32) for i in range(3)])
+        for _ in range(3):
+            trainer.iteration(real)
+        states.append([B.to_cpu(a) for _, a in trainer.state_tensors()])
+    assert len(states[0]) == len(states[1])
+    for a, b in zip(*states):
+        np.testing.assert_array_equal(a, b)
