@@ -25,11 +25,13 @@ from npgan.evaluation import epoch_checkpoints  # noqa: E402
 from npgan.metrics import MnistEvaluator, frechet_distance, gaussian_stats  # noqa: E402
 
 
-def ema_table(run_dir, evaluator, n, seed):
+def ema_table(run_dir, evaluator, n, seed, only=None):
     rows = []
     print("| epoch | FID averaged | FID raw G | score averaged | score raw | classes averaged / raw |")
     print("|---:|---:|---:|---:|---:|---:|")
     for epoch, path in epoch_checkpoints(run_dir):
+        if only and epoch not in only:
+            continue
         row = {"epoch": epoch}
         for name, averaged in (("averaged", True), ("raw", False)):
             G, recipe = run.load_generator(path, averaged=averaged)
@@ -81,13 +83,14 @@ def main(argv=None):
     p.add_argument("--n", type=int, default=10000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir")
+    p.add_argument("--epochs", type=int, nargs="+", help="ema: only these epochs' checkpoints")
     p.add_argument("--json", help="also write the rows here")
     args = p.parse_args(argv)
     started = time.perf_counter()
     evaluator = MnistEvaluator(args.data_dir, log=print)
     print(f"classifier: {evaluator.provenance}")
     if args.what == "ema":
-        rows = ema_table(args.target, evaluator, args.n, args.seed)
+        rows = ema_table(args.target, evaluator, args.n, args.seed, args.epochs)
     else:
         rows = conditional_table(args.target, evaluator, args.n, args.seed, args.data_dir)
     print(f"({time.perf_counter() - started:.0f} s)")

@@ -66,9 +66,13 @@ class GeneratorAverage:
         return {"G": self.averaged.state_dict(), "decay": self.decay, "updates": self.updates}
 
     def load_state_dict(self, state):
-        if float(state["decay"]) != self.decay:
-            raise ValueError(f"the checkpoint averaged with decay {float(state['decay'])}, this run with "
-                             f"{self.decay}")
+        """The saved average and count; the decay stays this object's (a resume may change it)."""
         self.averaged.load_state_dict(state["G"])
         self.updates = int(state["updates"])
+
+    def restart(self):
+        """θ̄ ← θ: the average starts again from G's current weights (averaging switched on mid-run)."""
+        for average, param in self._pairs():
+            average[...] = param
+        self.updates = 0
 

@@ -34,7 +34,7 @@ LAYOUT = "npgan-run-2"
 KNOWN_LAYOUTS = ("npgan-run-0", "npgan-run-1", LAYOUT)
 SECTIONS = ("trainer", "loader", "rng", "recipe", "progress")
 # Recipe fields a resumed run may change; every other field describes the state itself.
-RESUMABLE = ("epochs", "lr", "momentum", "betas", "loss")
+RESUMABLE = ("epochs", "lr", "momentum", "betas", "loss", "ema")
 
 
 class ResumeError(ValueError):
@@ -76,8 +76,10 @@ class RunCheckpoint:
         try:
             trainer.load_state_dict(self.state["trainer"])
             loader.load_state_dict(self.state["loader"])
-            if trainer.ema is not None:
-                trainer.ema.load_state_dict(self.state["ema"])
+            if trainer.ema is not None and "ema" in self.state:
+                trainer.ema.load_state_dict(self.state["ema"])  # the average so far (a new decay applies on)
+            elif trainer.ema is not None:
+                trainer.ema.restart()  # --ema given on resume: the average starts at the resumed weights
         except StateDictMismatch as error:
             raise CheckpointError(f"{self.path}: its weights do not fit the {describe(self.recipe)} that its "
                                   f"recipe describes ({error})") from None

@@ -144,11 +144,26 @@ def test_a_data_parallel_run_refuses_averaging(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-def test_a_resume_cannot_switch_averaging_on(tmp_path):
-    path = _save(tmp_path, _trainer(ema=None), models.recipe("slides", **TINY))
-    with pytest.raises(run.ResumeError, match="ema"):
-        run.apply_changes(run.load_run_checkpoint(path), {"ema": 0.9})
-
+def test_a_resume_may_switch_averaging_on_or_change_its_decay(tmp_path):
+    """--ema on a resume: without a stored average it starts at the resumed weights; with one, the stored
+    average continues under the new decay."""
+    recipe = models.recipe("slides", **TINY)
+    path = _save(tmp_path, _trainer(ema=None), recipe)
+    saved = run.load_run_checkpoint(path)
+    changed = run.apply_changes(saved, {"ema": 0.5})
+    assert changed.ema == 0.5
+    trainer = models.build_trainer(changed)
+    saved.restore(trainer, Batches(np.zeros((16, 784), np.float32), batch_size=8))
+    for a, b in zip(_arrays(trainer.ema.averaged), _arrays(trainer.G)):
+        np.testing.assert_array_equal(a, b)
+    assert trainer.ema.updates == 0
+    averaging = _save(tmp_path, _trainer(), models.recipe("slides", ema=0.9, **TINY), name="avg.npz")
+    stored = run.load_run_checkpoint(averaging)
+    trainer = models.build_trainer(run.apply_changes(stored, {"ema": 0.99}))
+    stored.restore(trainer, Batches(np.zeros((16, 784), np.float32), batch_size=8))
+    assert trainer.ema.decay == 0.99
+    for a, b in zip(_arrays(trainer.ema.averaged), stored.state["ema"]["G"].values()):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_averaging_never_changes_the_training_itself():
