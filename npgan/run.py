@@ -157,7 +157,8 @@ def train(recipe, images, config=None, *, backend=None, resume=None, changes=Non
         ranks_text = f" ranks={ranks}{' sync-bn' if sync_bn else ''}" if parallel else ""
         log(f"npgan {npgan.__version__}: {where}arch={recipe.arch} backend={backend} optimizer={recipe.optimizer} "
             f"lr={trainer.opt_G.lr:g} batch={recipe.batch_size} k={recipe.k} loss={recipe.loss} "
-            f"noise={recipe.noise} epochs={recipe.epochs} images={len(images)}{ranks_text} -> {config.out}")
+            f"noise={recipe.noise} epochs={recipe.epochs} images={len(images)}{_extras(recipe)}{ranks_text} -> "
+            f"{config.out}")
         loop = _Loop(trainer, loader, recipe, config, folder, fixed_noise, per_epoch, history, log, data, parallel)
         return loop.run(epoch, done_in_epoch)
     finally:
@@ -168,6 +169,10 @@ def train(recipe, images, config=None, *, backend=None, resume=None, changes=Non
 
 def _quiet(*args, **kwargs):
     pass
+
+
+def _extras(recipe):
+    return (f" ema={recipe.ema:g}" if recipe.ema else "") + (" conditional" if recipe.conditional else "")
 
 
 def _iterations_per_epoch(recipe, n_images):
