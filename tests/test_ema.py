@@ -85,8 +85,8 @@ def test_a_checkpoint_round_trip_keeps_the_average_and_load_generator_returns_it
     assert fresh.ema.updates == 2
     for a, b in zip(_arrays(fresh.ema.averaged), _arrays(trainer.ema.averaged)):
         np.testing.assert_array_equal(a, b)
-    G, _ = run.load_generator(path)
-    raw, _ = run.load_generator(path, averaged=False)
+    G, _ = run.load_generator(path, "numpy")
+    raw, _ = run.load_generator(path, "numpy", averaged=False)
     for a, b, c, e in zip(_arrays(G), _arrays(trainer.ema.averaged), _arrays(raw), _arrays(trainer.G)):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(c, e)
