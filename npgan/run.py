@@ -31,13 +31,14 @@ from npgan.data import Batches
 from npgan.gan import RECORD_FIELDS, NonFiniteError, sample_noise
 from npgan.models import IMAGE_DIM
 from npgan.runfolder import RunFolder, RunFolderError
+from npgan.ema import standing_statistics
 from npgan.runstate import (CheckpointError, ResumeError, apply_changes, apply_hyperparameters, infer,
-                            load_generator, load_run_checkpoint, sample, save_run_checkpoint)
+                            load_generator, load_run_checkpoint, recipe_noise, sample, save_run_checkpoint)
 from npgan.settings import SettingError, check_int
 from npgan.stopsignals import StopSignals, endless
 
 __all__ = ["RunConfig", "RunResult", "train", "load_generator", "load_run_checkpoint", "apply_changes", "sample",
-           "infer", "RunFolder",
+           "infer", "recipe_noise", "RunFolder",
            "RunFolderError", "CheckpointError", "ResumeError", "SettingError"]
 
 GRID_SIZE = 100  # samples in each epoch's grid, from a fixed noise batch
@@ -285,7 +286,7 @@ class _Loop:
         self.log(f"epoch {epoch}/{self.recipe.epochs}  {seconds:.1f} s  D loss {summary['d_loss']:.3f}  "
                  f"G loss {summary['g_loss']:.3f}  D(x) {summary['d_real']:.3f}  D(G(z)) {summary['d_fake']:.3f}")
         if epoch % self.config.sample_every == 0 or epoch == self.recipe.epochs:
-            G = self.trainer.G if self.trainer.ema is None else self.trainer.ema.averaged  # the one evaluated
+            G = self.trainer.G if self.trainer.ema is None else self._standing_average()  # the one evaluated
             viz.save_grid(sample(G, len(self.fixed_noise), z=self.fixed_noise),
                           self.folder.file(f"samples_epoch{epoch:03d}.png"))
         viz.plot_curves(self.history, self.folder.file("curves.png"))
@@ -293,10 +294,15 @@ class _Loop:
             self._save(self.folder.file(f"ckpt_epoch{epoch:03d}.npz"), epoch + 1, 0)
         self._save(self.latest, epoch + 1, 0)
 
+    def _standing_average(self):
+        return standing_statistics(self.trainer.ema.averaged, recipe_noise(self.recipe))
+
     def _save(self, path, epoch, done_in_epoch):
         if self.parallel is not None and done_in_epoch:
             self.parallel.sync_buffers()  # an interrupted epoch: the same averaging as at an epoch's end
         if not self.writer:
             return
+        if self.trainer.ema is not None:
+            self._standing_average()  # the saved average carries BatchNorm statistics of its own weights
         save_run_checkpoint(path, self.trainer, self.loader, self.recipe, epoch, done_in_epoch,
                             seed=self.config.seed, data=self.data)

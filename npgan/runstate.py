@@ -26,6 +26,7 @@ from npgan import backend as B
 from npgan import models
 from npgan.conditional import ConditionOn, class_labels, concat_forward, one_hot
 from npgan.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from npgan.ema import standing_statistics
 from npgan.gan import sample_noise
 from npgan.nn.module import StateDictMismatch
 from npgan.settings import SettingError
@@ -198,7 +199,19 @@ def load_generator(path, backend=None, averaged=None):
     except (StateDictMismatch, ValueError, TypeError) as error:
         raise CheckpointError(f"{path}: its generator does not fit the {describe(saved.recipe)} its recipe "
                               f"describes ({error})") from None
-    return G.to(B.resolve_backend(backend)).eval(), saved.recipe
+    G.to(B.resolve_backend(backend))
+    if use_average:  # its BatchNorm statistics, re-estimated through the averaged weights (npgan.ema)
+        standing_statistics(G, recipe_noise(saved.recipe))
+    return G.eval(), saved.recipe
+
+
+def recipe_noise(recipe):
+    """draw(m, rng) -> m host float32 inputs of the recipe's G from the host generator `rng`: z from its
+    prior, joined for a conditional G with one-hot labels 0, 1, ..., 9, 0, ... (every class equally)."""
+    def draw(m, rng):
+        z = sample_noise(m, recipe.z_dim, recipe.noise, np, rng=rng)
+        return concat_forward(z, one_hot(class_labels(m), np, z.dtype))[0] if recipe.conditional else z
+    return draw
 
 
 def infer(module, x):

@@ -1,5 +1,6 @@
 """Generator averaging (npgan.ema, --ema): the average after known updates equals the hand computation, on
-every backend; a trainer updates it after every G step (BatchNorm buffers too); run checkpoints keep it
+every backend; a trainer updates it after every G step; the averaged G's BatchNorm statistics are
+re-estimated through its weights; run checkpoints keep it
 (layout npgan-run-2, run-1 still read); load_generator returns it, or the raw G when asked; bad decays
 are refused at the edge."""
 import types
@@ -11,7 +12,7 @@ from npgan import backend as B
 from npgan import models, run, runstate
 from npgan.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from npgan.data import Batches
-from npgan.ema import GeneratorAverage, ema_update
+from npgan.ema import ema_update, standing_statistics
 from npgan.mnist import main
 from npgan.settings import SettingError
 
@@ -41,21 +42,38 @@ def _arrays(G):
     return [p.data for p in G.parameters()] + [a for _, _, _, a in G.named_buffers()]
 
 
-def test_the_trainer_averages_parameters_and_batchnorm_buffers_after_every_g_step(backend):
+def test_the_trainer_averages_the_parameters_after_every_g_step(backend):
     trainer = _trainer(backend)
     d = trainer.ema.decay
-    hand = [B.to_cpu(a).astype(np.float64) for a in _arrays(trainer.G)]  # θ̄ starts at θ₀
-    assert any(name.endswith("running_var") for name, *_ in trainer.G.named_buffers())
+    params = lambda G: [p.data for p in G.parameters()]  # noqa: E731
+    hand = [B.to_cpu(a).astype(np.float64) for a in params(trainer.G)]  # θ̄ starts at θ₀
     real = iter([B.to_device(np.random.default_rng(i).random((8, 784), dtype=np.float32), backend)
                  for i in range(3)])
     for _ in range(3):
         trainer.iteration(real)
-        hand = [d * h + (1 - d) * B.to_cpu(a) for h, a in zip(hand, _arrays(trainer.G))]
+        hand = [d * h + (1 - d) * B.to_cpu(a) for h, a in zip(hand, params(trainer.G))]
     assert trainer.ema.updates == trainer.g_updates == 3
-    for h, a, live in zip(hand, _arrays(trainer.ema.averaged), _arrays(trainer.G)):
+    for h, a, live in zip(hand, params(trainer.ema.averaged), params(trainer.G)):
         assert B.get_array_module(a) is B.get_array_module(live)  # kept on the device
         np.testing.assert_allclose(B.to_cpu(a), h, rtol=1e-5, atol=1e-6)
-    assert not np.allclose(B.to_cpu(_arrays(trainer.ema.averaged)[0]), B.to_cpu(_arrays(trainer.G)[0]))
+    assert not np.allclose(B.to_cpu(params(trainer.ema.averaged)[0]), B.to_cpu(params(trainer.G)[0]))
+
+
+def test_standing_statistics_are_the_mean_of_the_batch_statistics(backend):
+    """BatchNorm of the averaged G: re-estimated through its weights; the first layer's by hand."""
+    G = models.slides_generator(4, 4).to(backend)
+    bn = G[1]
+    bn.running_mean[...] = 7.0  # stale statistics are replaced, not blended
+    draws = [np.random.default_rng([9, i]).standard_normal((32, 4)).astype(np.float32) for i in range(3)]
+    standing_statistics(G, lambda m, rng: draws.pop(0), batches=3, batch_size=32)
+    assert not G.training and bn.momentum == 0.1
+    W, b = B.to_cpu(G[0].weight.data), B.to_cpu(G[0].bias.data)
+    outs = [z @ W + b for z in (np.random.default_rng([9, i]).standard_normal((32, 4)).astype(np.float32)
+                                for i in range(3))]
+    np.testing.assert_allclose(B.to_cpu(bn.running_mean), np.mean([o.mean(axis=0) for o in outs], axis=0),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(B.to_cpu(bn.running_var), np.mean([o.var(axis=0, ddof=1) for o in outs], axis=0),
+                               rtol=1e-4, atol=1e-6)
 
 
 def test_the_average_is_a_separate_copy_that_is_never_trained():
@@ -87,6 +105,7 @@ def test_a_checkpoint_round_trip_keeps_the_average_and_load_generator_returns_it
         np.testing.assert_array_equal(a, b)
     G, _ = run.load_generator(path, "numpy")
     raw, _ = run.load_generator(path, "numpy", averaged=False)
+    standing_statistics(trainer.ema.averaged, run.recipe_noise(recipe))  # as load_generator does
     for a, b, c, e in zip(_arrays(G), _arrays(trainer.ema.averaged), _arrays(raw), _arrays(trainer.G)):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(c, e)
