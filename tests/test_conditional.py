@@ -177,3 +177,13 @@ def test_the_offline_subset_yields_its_labels(tmp_path, monkeypatch, capsys):
         subset = mnist.load_mnist("train", download=False)
     np.testing.assert_array_equal(labels[:40], subset.labels)
     np.testing.assert_array_equal(labels[40:80], subset.labels)  # the passes repeat images and labels alike
+
+
+@pytest.mark.parametrize("arch", ["paper", "tutorial"])
+def test_every_preset_trains_conditionally(tmp_path, data_dir, arch):
+    out = str(tmp_path / arch)
+    assert main(["--arch", arch, "--batch-size", "16", "--hidden", "16", "--no-progress", "--conditional",
+                 "--data-dir", data_dir, "--out", out, "--epochs", "1"]) == 0
+    G, recipe = run.load_generator(os.path.join(out, "latest.npz"))
+    assert isinstance(G, ConditionOn) and G.net[0].in_features == recipe.z_dim + N_CLASSES
+    assert run.sample(G, 4, recipe, seed=0, labels=np.full(4, 2)).shape == (4, 784)
