@@ -72,10 +72,11 @@ class GANTrainer:
     noise_sampler: `m -> (m, z_dim) device array`, the draws of p_g(z); by default `sample_noise` from the
     run's seeded generator, on G's device and in G's dtype. Tests, benchmarks and data-parallel runs pass
     their own (the same noise for two frameworks; each rank's slice of the global batch).
+    ema: an object whose `update()` runs after every generator step (npgan.ema.GeneratorAverage), or None.
     """
 
     def __init__(self, G, D, opt_G, opt_D, z_dim, k=1, loss="non-saturating", noise="normal",
-                 update="alternating", schedules=(), epoch_schedules=(), noise_sampler=None):
+                 update="alternating", schedules=(), epoch_schedules=(), noise_sampler=None, ema=None):
         if update not in UPDATE_ORDERS:
             raise ValueError(f"unknown update order {update!r}: choose one of {', '.join(UPDATE_ORDERS)}")
         if loss not in GENERATOR_LOSSES:
@@ -84,6 +85,7 @@ class GANTrainer:
         self.z_dim, self.k, self.loss, self.noise, self.update = z_dim, k, loss, noise, update
         self.schedules, self.epoch_schedules = list(schedules), list(epoch_schedules)
         self.noise_sampler = noise_sampler or self._default_noise
+        self.ema = ema
         # Without BatchNorm in D, real and fake rows are independent: one forward over both is the same
         # maths with GEMMs twice as tall. With BatchNorm, each batch must be normalised on its own.
         self.concat_real_fake = not any(isinstance(m, BatchNorm1d) for m in D.modules())
@@ -162,6 +164,8 @@ class GANTrainer:
         self.opt_G.step()
         self.g_updates += 1
         self._step_schedules(self.opt_G)
+        if self.ema is not None:
+            self.ema.update()  # θ̄ ← d·θ̄ + (1 − d)·θ
         return loss
 
     def _simultaneous_step(self, real):
@@ -192,6 +196,8 @@ class GANTrainer:
         self.g_updates += 1
         self._step_schedules(self.opt_D)
         self._step_schedules(self.opt_G)
+        if self.ema is not None:
+            self.ema.update()
         return loss_real + loss_fake, g_loss, sigmoid(real_logits).mean(), sigmoid(fake_logits).mean()
 
     def _freeze_d(self, frozen):

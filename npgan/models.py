@@ -14,7 +14,10 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
+from npgan import backend as B
 from npgan import nn, optim
+from npgan.conditional import N_CLASSES, ConditionOn, LabelledNoise
+from npgan.ema import GeneratorAverage
 from npgan.gan import NOISE_PRIORS, UPDATE_ORDERS, GANTrainer
 from npgan.nn import init
 from npgan.nn.losses import GENERATOR_LOSSES
@@ -45,6 +48,8 @@ class Recipe:
     final_momentum: float = None   # momentum ramps linearly to this ...
     momentum_saturate_epoch: int = None  # ... by this epoch
     train_images: int = None   # use only the first N training images (the paper: 50,000)
+    conditional: bool = False  # the paper's §7: the one-hot digit joins z at G's input and x at D's (npgan.conditional)
+    ema: float = None          # generator averaging: decay d of θ̄ ← d·θ̄ + (1 − d)·θ (None or 0: off)
     notes: str = field(default="", repr=False)
 
     def __post_init__(self):
@@ -65,6 +70,10 @@ class Recipe:
         self.min_lr = check_float("min_lr", self.min_lr, 0.0, self.lr)
         self.final_momentum = check_float("final_momentum", self.final_momentum, 0.0, 1.0, high_open=True,
                                           optional=True)
+        if self.conditional not in (True, False):
+            raise SettingError("conditional", f"must be true or false, got {self.conditional!r}")
+        self.conditional = bool(self.conditional)
+        self.ema = check_float("ema", self.ema, 0.0, 1.0, high_open=True, optional=True) or None
         self.momentum_saturate_epoch = check_int("momentum_saturate_epoch", self.momentum_saturate_epoch,
                                                  optional=True)
 
@@ -152,11 +161,11 @@ def marginal_logits(pixel_means, eps=1e-3):
     return np.log(p) - np.log1p(-p)
 
 
-def paper_discriminator(hidden=240, pieces=5):
+def paper_discriminator(hidden=240, pieces=5, inp=IMAGE_DIM):
     """goodfeli/adversarial mnist.yaml: Maxout(240 units × 5 pieces) → Maxout(240 × 5) → 1 logit, weights
     U(±0.005), biases 0; dropout keeps the image input with probability 0.8 (scale 1.25) and each hidden
     input with probability 0.5 (scale 2)."""
-    D = nn.Sequential(nn.Dropout(0.2), nn.Maxout(IMAGE_DIM, hidden, pieces), nn.Dropout(0.5),
+    D = nn.Sequential(nn.Dropout(0.2), nn.Maxout(inp, hidden, pieces), nn.Dropout(0.5),
                       nn.Maxout(hidden, hidden, pieces), nn.Dropout(0.5), nn.Linear(hidden, 1))
     _fill(D, lambda p: init.uniform_(p, 0.005))
     return D
@@ -169,22 +178,27 @@ def tutorial_generator(z_dim=128, hidden=256):
     return G
 
 
-def tutorial_discriminator(hidden=256):
+def tutorial_discriminator(hidden=256, inp=IMAGE_DIM):
     """784 → 256 (ReLU) → 1 logit, weights N(0, 0.01²), zero biases."""
-    D = nn.Sequential(nn.Linear(IMAGE_DIM, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+    D = nn.Sequential(nn.Linear(inp, hidden), nn.ReLU(), nn.Linear(hidden, 1))
     _fill(D, lambda p: init.normal_(p, 0.01))
     return D
 
 
 def build(r, pixel_means=None):
-    """(G, D) for a recipe, on the host in float32 (move them with .to(backend))."""
+    """(G, D) for a recipe, on the host in float32 (move them with .to(backend)). A conditional recipe widens
+    G's input by the one-hot label and D's input likewise, and wraps G in ConditionOn."""
+    extra = N_CLASSES if r.conditional else 0
+    z_in, x_in = r.z_dim + extra, IMAGE_DIM + extra
     if r.arch == "slides":
-        return slides_generator(r.z_dim, r.hidden), slides_discriminator(r.hidden)
-    if r.arch == "paper":
-        return paper_generator(r.z_dim, r.hidden, pixel_means), paper_discriminator()
-    if r.arch == "tutorial":
-        return tutorial_generator(r.z_dim, r.hidden), tutorial_discriminator(r.hidden)
-    raise ValueError(f"unknown arch {r.arch!r}")
+        G, D = slides_generator(z_in, r.hidden), slides_discriminator(r.hidden, x_in)
+    elif r.arch == "paper":
+        G, D = paper_generator(z_in, r.hidden, pixel_means), paper_discriminator(inp=x_in)
+    elif r.arch == "tutorial":
+        G, D = tutorial_generator(z_in, r.hidden), tutorial_discriminator(r.hidden, x_in)
+    else:
+        raise ValueError(f"unknown arch {r.arch!r}")
+    return (ConditionOn(G) if r.conditional else G), D
 
 
 def make_optimizer(r, params):
@@ -196,7 +210,8 @@ def make_optimizer(r, params):
 
 def build_trainer(r, pixel_means=None, backend=None, noise_sampler=None):
     """Algorithm 1 for a recipe: G and D (on `backend`), their optimizers, the per-update learning-rate
-    decay (`trainer.schedules`) and the per-epoch momentum ramp (`trainer.epoch_schedules`)."""
+    decay (`trainer.schedules`), the per-epoch momentum ramp (`trainer.epoch_schedules`) and, when the
+    recipe averages, the generator average (`trainer.ema`, npgan.ema.GeneratorAverage)."""
     G, D = build(r, pixel_means=pixel_means)
     G.to(backend)
     D.to(backend)
@@ -207,8 +222,13 @@ def build_trainer(r, pixel_means=None, backend=None, noise_sampler=None):
     if r.final_momentum is not None:
         ramps = [optim.MomentumRamp(opt, r.momentum, r.final_momentum, saturate_epoch=r.momentum_saturate_epoch)
                  for opt in (opt_D, opt_G)]
-    return GANTrainer(G, D, opt_G, opt_D, r.z_dim, k=r.k, loss=r.loss, noise=r.noise, update=r.update,
-                      schedules=schedules, epoch_schedules=ramps, noise_sampler=noise_sampler)
+    average = GeneratorAverage(G, r.ema) if r.ema else None
+    trainer = GANTrainer(G, D, opt_G, opt_D, r.z_dim, k=r.k, loss=r.loss, noise=r.noise, update=r.update,
+                         schedules=schedules, epoch_schedules=ramps, noise_sampler=noise_sampler, ema=average)
+    if r.conditional:  # z ~ p_g(z) joined with a uniformly drawn one-hot label c′
+        first = G.parameters()[0].data
+        trainer.noise_sampler = LabelledNoise(trainer.noise_sampler, B.get_array_module(first), first.dtype)
+    return trainer
 
 
 def recipe_from_checkpoint(path):

@@ -17,7 +17,6 @@ good checkpoint intact. The checkpoint layout is defined here (:mod:`npgan.runst
 """
 import dataclasses
 import os
-import signal
 import sys
 import time
 
@@ -26,16 +25,20 @@ import numpy as np
 import npgan
 from npgan import backend as B
 from npgan import models, viz
+from npgan.conditional import N_CLASSES, concat_forward, grid_labels, join_labels, one_hot
 from npgan.console import progress
 from npgan.data import Batches
 from npgan.gan import RECORD_FIELDS, NonFiniteError, sample_noise
+from npgan.models import IMAGE_DIM
 from npgan.runfolder import RunFolder, RunFolderError
+from npgan.ema import standing_statistics
 from npgan.runstate import (CheckpointError, ResumeError, apply_changes, apply_hyperparameters, infer,
-                            load_generator, load_run_checkpoint, sample, save_run_checkpoint)
+                            load_generator, load_run_checkpoint, recipe_noise, sample, save_run_checkpoint)
 from npgan.settings import SettingError, check_int
+from npgan.stopsignals import StopSignals, endless
 
 __all__ = ["RunConfig", "RunResult", "train", "load_generator", "load_run_checkpoint", "apply_changes", "sample",
-           "infer", "RunFolder",
+           "infer", "recipe_noise", "RunFolder",
            "RunFolderError", "CheckpointError", "ResumeError", "SettingError"]
 
 GRID_SIZE = 100  # samples in each epoch's grid, from a fixed noise batch
@@ -73,8 +76,9 @@ class RunResult:
 
 
 def train(recipe, images, config=None, *, backend=None, resume=None, changes=None, data=None, comm=None,
-          sync_bn=False, log=print):
-    """Train `recipe` on `images` (float32 host array (N, 784) in [0, 1]) into `config.out`.
+          sync_bn=False, log=print, labels=None):
+    """Train `recipe` on `images` (float32 host array (N, 784) in [0, 1]) into `config.out`; a conditional
+    recipe needs the digits' `labels` (integers (N,)), joined to the images as one-hot columns.
 
     resume: a run checkpoint (path or RunCheckpoint) to continue; the recipe is then the stored one, with
     `changes` (a dict of recipe fields the caller set: a longer `epochs`, a new `lr`, ...) applied or
@@ -96,6 +100,13 @@ def train(recipe, images, config=None, *, backend=None, resume=None, changes=Non
         raise SettingError("recipe", "a new run needs a recipe (npgan.models.recipe)")
     per_epoch = _iterations_per_epoch(recipe, len(images))
     ranks = 1 if comm is None else comm.size
+    for name in ("ema", "conditional"):
+        if ranks > 1 and getattr(recipe, name):
+            raise SettingError(name, f"runs in one process only (drop --{name} under mpiexec)")
+    if recipe.conditional:
+        if labels is None:
+            raise SettingError("conditional", "a conditional run needs the images' labels (labels=)")
+        images = join_labels(images, labels)
     if recipe.batch_size % ranks:
         raise SettingError("batch_size", f"{recipe.batch_size} must be divisible by the {ranks} ranks (each takes "
                            f"batch_size / {ranks} rows of every minibatch)")
@@ -105,7 +116,8 @@ def train(recipe, images, config=None, *, backend=None, resume=None, changes=Non
         comm.barrier()  # every rank has checked the folder before rank 0 writes into it
 
     npgan.manual_seed(config.seed)
-    trainer = models.build_trainer(recipe, pixel_means=images.mean(axis=0), backend=backend)
+    trainer = models.build_trainer(recipe, pixel_means=images[:, :IMAGE_DIM].mean(axis=0),
+                                   backend=backend)
     parallel = None
     if ranks > 1 or sync_bn:
         from npgan.distributed import DataParallel
@@ -115,8 +127,10 @@ def train(recipe, images, config=None, *, backend=None, resume=None, changes=Non
     loader = Batches(images, batch_size=recipe.batch_size, backend=backend,
                      shard=parallel.shard if parallel else None)
     # the grids' noise has its own generator, so it is the same after a resume
-    fixed_noise = B.to_device(sample_noise(GRID_SIZE, recipe.z_dim, recipe.noise, np,
-                                           rng=np.random.default_rng([config.seed, 99])), backend)
+    fixed_noise = sample_noise(GRID_SIZE, recipe.z_dim, recipe.noise, np, rng=np.random.default_rng([config.seed, 99]))
+    if recipe.conditional:  # the class grid: row i shows digit i
+        fixed_noise = concat_forward(fixed_noise, one_hot(grid_labels(GRID_SIZE // N_CLASSES)))[0]
+    fixed_noise = B.to_device(fixed_noise, backend)
     epoch, done_in_epoch = 1, 0
     if saved:
         saved.restore(trainer, loader)
@@ -144,7 +158,8 @@ def train(recipe, images, config=None, *, backend=None, resume=None, changes=Non
         ranks_text = f" ranks={ranks}{' sync-bn' if sync_bn else ''}" if parallel else ""
         log(f"npgan {npgan.__version__}: {where}arch={recipe.arch} backend={backend} optimizer={recipe.optimizer} "
             f"lr={trainer.opt_G.lr:g} batch={recipe.batch_size} k={recipe.k} loss={recipe.loss} "
-            f"noise={recipe.noise} epochs={recipe.epochs} images={len(images)}{ranks_text} -> {config.out}")
+            f"noise={recipe.noise} epochs={recipe.epochs} images={len(images)}{_extras(recipe)}{ranks_text} -> "
+            f"{config.out}")
         loop = _Loop(trainer, loader, recipe, config, folder, fixed_noise, per_epoch, history, log, data, parallel)
         return loop.run(epoch, done_in_epoch)
     finally:
@@ -155,6 +170,10 @@ def train(recipe, images, config=None, *, backend=None, resume=None, changes=Non
 
 def _quiet(*args, **kwargs):
     pass
+
+
+def _extras(recipe):
+    return (f" ema={recipe.ema:g}" if recipe.ema else "") + (" conditional" if recipe.conditional else "")
 
 
 def _iterations_per_epoch(recipe, n_images):
@@ -196,7 +215,7 @@ class _Loop:
         self.latest = folder.file("latest.npz") if folder else None
 
     def run(self, epoch, done_in_epoch):
-        stop, batches = _StopSignals(), _endless(self.loader)
+        stop, batches = StopSignals(), endless(self.loader)
         try:
             while epoch <= self.recipe.epochs:
                 self.trainer.begin_epoch(epoch)
@@ -267,51 +286,23 @@ class _Loop:
         self.log(f"epoch {epoch}/{self.recipe.epochs}  {seconds:.1f} s  D loss {summary['d_loss']:.3f}  "
                  f"G loss {summary['g_loss']:.3f}  D(x) {summary['d_real']:.3f}  D(G(z)) {summary['d_fake']:.3f}")
         if epoch % self.config.sample_every == 0 or epoch == self.recipe.epochs:
-            viz.save_grid(sample(self.trainer.G, len(self.fixed_noise), z=self.fixed_noise),
+            G = self.trainer.G if self.trainer.ema is None else self._standing_average()  # the one evaluated
+            viz.save_grid(sample(G, len(self.fixed_noise), z=self.fixed_noise),
                           self.folder.file(f"samples_epoch{epoch:03d}.png"))
         viz.plot_curves(self.history, self.folder.file("curves.png"))
         if epoch % self.config.checkpoint_every == 0:  # before latest.npz moves past this epoch
             self._save(self.folder.file(f"ckpt_epoch{epoch:03d}.npz"), epoch + 1, 0)
         self._save(self.latest, epoch + 1, 0)
 
+    def _standing_average(self):
+        return standing_statistics(self.trainer.ema.averaged, recipe_noise(self.recipe))
+
     def _save(self, path, epoch, done_in_epoch):
         if self.parallel is not None and done_in_epoch:
             self.parallel.sync_buffers()  # an interrupted epoch: the same averaging as at an epoch's end
         if not self.writer:
             return
+        if self.trainer.ema is not None:
+            self._standing_average()  # the saved average carries BatchNorm statistics of its own weights
         save_run_checkpoint(path, self.trainer, self.loader, self.recipe, epoch, done_in_epoch,
                             seed=self.config.seed, data=self.data)
-
-
-def _endless(loader):
-    """Batch after batch, rolling into the next shuffle when an epoch's batches run out (k > 1 may need a
-    batch from the next one)."""
-    while True:
-        yield loader.next_batch()
-
-
-class _StopSignals:
-    """Ctrl-C (SIGINT) and SIGTERM set a flag that the loop reads between iterations, so a checkpoint is
-    never taken halfway through an update; a second signal stops at once (temporary files are removed)."""
-
-    def __init__(self):
-        self.requested = False
-        self._previous = {}
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            try:
-                self._previous[signum] = signal.signal(signum, self._handle)
-            except ValueError:  # not the main thread: signals stay as they are
-                pass
-
-    def _handle(self, signum, frame):
-        if self.requested:
-            self.restore()
-            raise KeyboardInterrupt
-        self.requested = True
-        print("\nstopping: finishing this iteration, saving a checkpoint, then exiting (signal again to stop "
-              "at once, without saving)", file=sys.stderr)
-
-    def restore(self):
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
-        self._previous = {}

@@ -1,16 +1,19 @@
 """The run checkpoint: its layout (versioned), loading it with errors that name the file, resuming with
 changed settings, and sampling from the generator it holds.
 
-Layout ``npgan-run-1`` (one .npz, npgan.checkpoint: nested keys, no pickle)::
+Layout ``npgan-run-2`` (one .npz, npgan.checkpoint: nested keys, no pickle)::
 
-    layout    "npgan-run-1"
+    layout    "npgan-run-2"
     trainer   G, D, opt_G, opt_D (their state_dicts), counters, schedule_i
     loader    the data order: epoch, position, permutation
     rng       the run's random generators (JSON)
     recipe    the training recipe (JSON, npgan.models.Recipe)
     progress  epoch (the one to continue in), done_in_epoch (its iterations already done)
     run       seed, images (the number of training images)
+    ema       only when the recipe averages the generator (npgan.ema): G (the averaged weights and
+              BatchNorm buffers, as G's state_dict), decay, updates
 
+``npgan-run-1`` is the same without the `ema` section (and recipes without `ema`); it still loads.
 Files written by npgan 0.2 have no `layout` entry and no `run` section; they load as ``npgan-run-0``.
 """
 import dataclasses
@@ -21,16 +24,18 @@ import numpy as np
 import npgan
 from npgan import backend as B
 from npgan import models
+from npgan.conditional import ConditionOn, class_labels, concat_forward, one_hot
 from npgan.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from npgan.ema import standing_statistics
 from npgan.gan import sample_noise
 from npgan.nn.module import StateDictMismatch
 from npgan.settings import SettingError
 
-LAYOUT = "npgan-run-1"
-KNOWN_LAYOUTS = ("npgan-run-0", LAYOUT)
+LAYOUT = "npgan-run-2"
+KNOWN_LAYOUTS = ("npgan-run-0", "npgan-run-1", LAYOUT)
 SECTIONS = ("trainer", "loader", "rng", "recipe", "progress")
 # Recipe fields a resumed run may change; every other field describes the state itself.
-RESUMABLE = ("epochs", "lr", "momentum", "betas", "loss")
+RESUMABLE = ("epochs", "lr", "momentum", "betas", "loss", "ema")
 
 
 class ResumeError(ValueError):
@@ -72,6 +77,10 @@ class RunCheckpoint:
         try:
             trainer.load_state_dict(self.state["trainer"])
             loader.load_state_dict(self.state["loader"])
+            if trainer.ema is not None and "ema" in self.state:
+                trainer.ema.load_state_dict(self.state["ema"])  # the average so far (a new decay applies on)
+            elif trainer.ema is not None:
+                trainer.ema.restart()  # --ema given on resume: the average starts at the resumed weights
         except StateDictMismatch as error:
             raise CheckpointError(f"{self.path}: its weights do not fit the {describe(self.recipe)} that its "
                                   f"recipe describes ({error})") from None
@@ -101,6 +110,9 @@ def load_run_checkpoint(path):
         int(state["trainer"]["counters"]["iterations"])
     except (SettingError, ValueError, TypeError, KeyError, AttributeError) as error:
         raise CheckpointError(f"{path}: damaged run checkpoint ({type(error).__name__}: {error})") from None
+    if recipe.ema and not isinstance(state.get("ema"), dict):
+        raise CheckpointError(f"{path}: its recipe averages the generator (ema {recipe.ema}) but it has no ema "
+                              f"section")
     return RunCheckpoint(str(path), state, recipe, epoch, done, _int_or_none(run.get("seed")),
                          _int_or_none(run.get("images")),
                          {k[len("data_"):]: v for k, v in run.items() if k.startswith("data_")})
@@ -125,9 +137,12 @@ def save_run_checkpoint(path, trainer, loader, recipe, epoch, done_in_epoch, see
     """Write the run's state at the end of an iteration: it continues in `epoch` after `done_in_epoch`.
     `data`: where the images came from ({"source": ..., "path": ...}), so a resume can find them again."""
     run = {"seed": seed, "images": len(loader.images), **{f"data_{k}": str(v) for k, v in (data or {}).items()}}
-    save_checkpoint(path, {"layout": LAYOUT, "trainer": trainer.state_dict(), "loader": loader.state_dict(),
-                           "rng": B.rng_state(), "recipe": json.dumps(recipe.to_dict()),
-                           "progress": {"epoch": epoch, "done_in_epoch": done_in_epoch}, "run": run})
+    state = {"layout": LAYOUT, "trainer": trainer.state_dict(), "loader": loader.state_dict(), "rng": B.rng_state(),
+             "recipe": json.dumps(recipe.to_dict()), "progress": {"epoch": epoch, "done_in_epoch": done_in_epoch},
+             "run": run}
+    if trainer.ema is not None:
+        state["ema"] = trainer.ema.state_dict()
+    save_checkpoint(path, state)
     return path
 
 
@@ -163,12 +178,18 @@ def apply_hyperparameters(trainer, recipe, changes):
             optimizer.betas = tuple(recipe.betas)
 
 
-def load_generator(path, backend=None):
+def load_generator(path, backend=None, averaged=None):
     """(G, recipe) of a run checkpoint: G on `backend`, in eval mode. Refuses a generator whose weights are
-    not all finite (a diverged run: sample from an earlier checkpoint)."""
+    not all finite (a diverged run: sample from an earlier checkpoint).
+
+    averaged: None (default) gives the averaged generator when the run kept one (recipe.ema), else the
+    trained G; True insists on the average (CheckpointError if there is none); False gives the raw G."""
     saved = load_run_checkpoint(path)
+    if averaged and not saved.recipe.ema:
+        raise CheckpointError(f"{path}: the run kept no generator average (it was trained without --ema)")
+    use_average = saved.recipe.ema is not None and averaged is not False
     G, _ = models.build(saved.recipe)
-    weights = saved.state["trainer"].get("G", {})
+    weights = saved.state["ema"]["G"] if use_average else saved.state["trainer"].get("G", {})
     bad = non_finite(weights)
     if bad:
         raise CheckpointError(f"{path}: the generator's {', '.join(bad[:3])} hold{'s' if len(bad) == 1 else ''} "
@@ -178,7 +199,19 @@ def load_generator(path, backend=None):
     except (StateDictMismatch, ValueError, TypeError) as error:
         raise CheckpointError(f"{path}: its generator does not fit the {describe(saved.recipe)} its recipe "
                               f"describes ({error})") from None
-    return G.to(B.resolve_backend(backend)).eval(), saved.recipe
+    G.to(B.resolve_backend(backend))
+    if use_average:  # its BatchNorm statistics, re-estimated through the averaged weights (npgan.ema)
+        standing_statistics(G, recipe_noise(saved.recipe))
+    return G.eval(), saved.recipe
+
+
+def recipe_noise(recipe):
+    """draw(m, rng) -> m host float32 inputs of the recipe's G from the host generator `rng`: z from its
+    prior, joined for a conditional G with one-hot labels 0, 1, ..., 9, 0, ... (every class equally)."""
+    def draw(m, rng):
+        z = sample_noise(m, recipe.z_dim, recipe.noise, np, rng=rng)
+        return concat_forward(z, one_hot(class_labels(m), np, z.dtype))[0] if recipe.conditional else z
+    return draw
 
 
 def infer(module, x):
@@ -193,18 +226,31 @@ def infer(module, x):
         module.train(was_training)
 
 
-def sample(G, n, recipe=None, seed=None, z=None, batch_size=1000):
+def sample(G, n, recipe=None, seed=None, z=None, batch_size=1000, labels=None):
     """n images from G, in eval mode, as a float32 host array (n, 784) clipped to [0, 1].
 
     z: the noise (a device array of n rows); else drawn from `recipe`'s prior in chunks of `batch_size`
-    from the run's generators, reseeded with `seed` when given (so a seed always gives the same images)."""
+    from the run's generators, reseeded with `seed` when given (so a seed always gives the same images).
+    A conditional G (npgan.conditional.ConditionOn) draws the digits `labels` ((n,) integers; default
+    0, 1, ..., 9, 0, ...: every class equally); its z, when given, already holds the one-hot labels."""
     if z is None and recipe is None:
         raise ValueError("sample needs the recipe (its z_dim and noise prior) or the noise z")
+    conditional = isinstance(G, ConditionOn)
+    if labels is not None and not conditional:
+        raise ValueError("labels= needs a conditional generator (a run trained with --conditional)")
+    if conditional and z is None:
+        labels = class_labels(n) if labels is None else np.asarray(labels)
     if seed is not None:
         npgan.manual_seed(seed)
     chunks = []
     for start in range(0, n, batch_size):
         m = min(batch_size, n - start)
-        chunks.append(infer(G, z[start:start + m] if z is not None else
-                            sample_noise(m, recipe.z_dim, recipe.noise, G.xp)))
+        if z is not None:
+            x = z[start:start + m]
+        else:
+            x = sample_noise(m, recipe.z_dim, recipe.noise, G.xp)
+            if conditional:
+                x = concat_forward(x, one_hot(labels[start:start + m], G.xp, x.dtype))[0]
+        out = infer(G, x)
+        chunks.append(G.images(out) if conditional else out)
     return np.clip(np.concatenate(chunks), 0.0, 1.0).astype(np.float32, copy=False)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from npgan import backend as B
-from npgan import kernels, optim
+from npgan import ema, kernels, optim  # noqa: F401 (ema: its fused update joins kernels.FUSED)
 from npgan.nn import functional as F
 from npgan.nn import losses
 
@@ -31,6 +31,7 @@ CASES = {  # name -> arguments from r(shape) (host arrays of the dtype under tes
     "bce_logits": lambda r: (50 * r((16, 1)), (r((16, 1)) > 0).astype(r((1,)).dtype), 1 / 16),
     "sgd_momentum_update": lambda r: (r((6, 5)), 0.1, 0.9, r((6, 5)), r((6, 5))),
     "adam_update": lambda r: (r((6, 5)), 1e-2, 0.9, 0.999, 1.3, 1e-8, r((6, 5)), r((6, 5)), abs(r((6, 5)))),
+    "ema_update": lambda r: (r((6, 5)), r((6, 5)), 0.999),
 }
 # Other argument sets worth their own check: branches inside a spelling.
 EXTRA = {

@@ -106,6 +106,21 @@ def test_interrupt_and_resume_ends_bit_identical_to_an_uninterrupted_run(tmp_pat
     assert history[:2] == history[2:]
 
 
+def test_resume_keeps_the_generator_average_bit_identical(tmp_path, data_dir):
+    code, straight = train(tmp_path, data_dir, "--epochs", "2", "--ema", "0.9", name="straight")
+    assert code == 0
+    code, resumed = train(tmp_path, data_dir, "--epochs", "2", "--ema", "0.9", "--interrupt-after", "4",
+                          name="resumed")
+    assert code == 130
+    latest = os.path.join(resumed, "latest.npz")
+    assert main(["--resume", latest, "--out", resumed, "--no-progress", "--log-every", "3"]) == 0
+    assert_same_weights(os.path.join(straight, "latest.npz"), latest)
+    a, b = (flat(load_checkpoint(os.path.join(out, "latest.npz"))["ema"]) for out in (straight, resumed))
+    assert a.keys() == b.keys() and int(a["updates"]) == 2 * PER_EPOCH
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
 def test_a_kill_between_logging_and_checkpointing_leaves_logs_a_resume_cuts_back(tmp_path, data_dir):
     """Rows and epoch lines written after the checkpoint (and a torn last row) are dropped on resume, so
     the logs end exactly as an uninterrupted run's."""
