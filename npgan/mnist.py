@@ -19,6 +19,7 @@ import numpy as np
 
 from npgan import backend as B
 from npgan import distributed, models, run, viz
+from npgan.console import ranks_share_cores
 from npgan.checkpoint import CheckpointError, atomic_file
 from npgan.data.mnist import MnistFormatError, MnistNotFoundError, load_mnist
 from npgan.gan import NOISE_PRIORS, UPDATE_ORDERS
@@ -70,6 +71,8 @@ def build_parser():
                                                         "written every epoch)")
     add("--log-every", type=int, default=20, help="iterations between log lines (one device sync each)")
     add("--no-progress", action="store_true", help="no progress bar")
+    add("--log-grad-norms", action="store_true", help="per-layer gradient norms of G and D and saturated units "
+                                                      "to grad_norms.csv, and grad_norms.png (npgan.monitor)")
     add("--sync-bn", action="store_true", help="under mpiexec: BatchNorm statistics of the global batch (default: "
                                                "each rank normalises its own shard)")
     add("--checkpoint", help="with --sample: the checkpoint to sample from")
@@ -114,7 +117,8 @@ def train(args):
         changes["betas"] = tuple(changes["betas"])
     config = run.RunConfig(out=args.out, seed=args.seed, log_every=args.log_every, sample_every=args.sample_every,
                            checkpoint_every=args.checkpoint_every, progress=not args.no_progress,
-                           overwrite=args.overwrite, interrupt_after=args.interrupt_after)
+                           overwrite=args.overwrite, interrupt_after=args.interrupt_after,
+                           log_grad_norms=args.log_grad_norms)
     data_dir = args.data_dir
     if args.resume:
         saved = run.load_run_checkpoint(args.resume)
@@ -124,6 +128,7 @@ def train(args):
     else:
         recipe, resume = models.recipe(changes.pop("arch", "slides"), **changes), None
     comm = distributed.world()  # one process without mpiexec; under `mpiexec -n P`, P ranks
+    ranks_share_cores(comm.local_size())  # P ranks on one machine: cores // P BLAS threads each
     images, labels, data = load_training_set(data_dir, recipe.train_images, log=print if comm.rank == 0 else _quiet)
     result = run.train(recipe, images, config, backend=args.backend, resume=resume, changes=changes, data=data,
                        comm=comm, sync_bn=args.sync_bn, labels=labels if recipe.conditional else None)

@@ -55,6 +55,7 @@ class RunConfig:
     progress: bool = True          # a tqdm bar per epoch, when tqdm is installed
     overwrite: bool = False        # replace a run already in `out`
     interrupt_after: int = None    # for tests: stop as Ctrl-C would after this many iterations
+    log_grad_norms: bool = False   # per-layer gradient norms and saturation to grad_norms.csv (npgan.monitor)
 
     def __post_init__(self):
         self.seed = check_int("seed", self.seed, low=0, optional=True)
@@ -213,6 +214,10 @@ class _Loop:
         self.folder, self.fixed_noise, self.per_epoch, self.history, self.log = (folder, fixed_noise, per_epoch,
                                                                                  history, log)
         self.latest = folder.file("latest.npz") if folder else None
+        self.grad_log = None
+        if config.log_grad_norms and folder is not None:  # rank 0 alone: the gradients are the same everywhere
+            from npgan.monitor import GradientFlowLog
+            self.grad_log = GradientFlowLog(trainer, folder, trainer.iterations)
 
     def run(self, epoch, done_in_epoch):
         stop, batches = StopSignals(), endless(self.loader)
@@ -225,6 +230,8 @@ class _Loop:
                 try:
                     while done_in_epoch < self.per_epoch:
                         self.trainer.iteration(batches)
+                        if self.grad_log:
+                            self.grad_log.observe()
                         done_in_epoch += 1
                         stopping = self._stopping(stop, done_in_epoch)
                         if stopping or done_in_epoch % self.config.log_every == 0 or done_in_epoch == self.per_epoch:
@@ -247,6 +254,8 @@ class _Loop:
             return RunResult("diverged", epoch, self.trainer.iterations, kept)
         finally:
             stop.restore()
+            if self.grad_log:
+                self.grad_log.close()
         self.log(f"done: samples and checkpoints in {self.config.out}")
         return RunResult("done", epoch, self.trainer.iterations, self.latest)
 
@@ -269,6 +278,8 @@ class _Loop:
             return
         rows = self.folder.append_rows(epoch, popped)
         self.history.extend(rows)
+        if self.grad_log:
+            self.grad_log.flush(epoch)
         if rows:
             r = rows[-1]
             bar.set_postfix(D=f"{r['d_loss']:.3f}", G=f"{r['g_loss']:.3f}", Dx=f"{r['d_real']:.2f}",
@@ -290,6 +301,8 @@ class _Loop:
             viz.save_grid(sample(G, len(self.fixed_noise), z=self.fixed_noise),
                           self.folder.file(f"samples_epoch{epoch:03d}.png"))
         viz.plot_curves(self.history, self.folder.file("curves.png"))
+        if self.grad_log:
+            self.grad_log.draw()
         if epoch % self.config.checkpoint_every == 0:  # before latest.npz moves past this epoch
             self._save(self.folder.file(f"ckpt_epoch{epoch:03d}.npz"), epoch + 1, 0)
         self._save(self.latest, epoch + 1, 0)

@@ -2,6 +2,7 @@
 
     runs/mnist/
       metrics.csv          one row per iteration (appended once per logging interval)
+      grad_norms.csv/.png  with log_grad_norms: per-layer gradient norms and saturation (npgan.monitor)
       history.jsonl        one line per finished epoch
       samples_epochNNN.png curves.png
       ckpt_epochNNN.npz    every --checkpoint-every epochs, written BEFORE latest.npz moves on
@@ -27,7 +28,7 @@ try:
 except ImportError:  # Windows: no advisory locks; a second writer is then the user's responsibility
     fcntl = None
 
-RUN_FILES = ("latest.npz", "metrics.csv", "history.jsonl", "curves.png")
+RUN_FILES = ("latest.npz", "metrics.csv", "history.jsonl", "curves.png", "grad_norms.csv", "grad_norms.png")
 RUN_PATTERNS = ("ckpt_epoch*.npz", "samples_epoch*.png")
 STALE_PATTERNS = (TEMP_PREFIX + "*", ".tmp-*.npz")  # the second: temp names of npgan before 0.3
 LOCK_NAME = ".npgan-lock"
@@ -97,11 +98,7 @@ class RunFolder:
 
         Returns the metrics rows kept (dicts of numbers), which the curves are drawn from."""
         self.fields = ("epoch", "iteration", *fields)
-        rows, raw, torn = self._read_metrics(iteration)
-        with atomic_file(self.file("metrics.csv"), "w") as f:
-            writer = csv.writer(f)
-            writer.writerow(self.fields)
-            writer.writerows([[line[k] for k in self.fields] for line in raw])  # the kept rows, as written
+        rows = self.start_csv("metrics.csv", self.fields, iteration)
         history = self._read_history(epoch)
         with atomic_file(self.file("history.jsonl"), "w") as f:
             f.writelines(json.dumps(line) + "\n" for line in history)
@@ -109,25 +106,33 @@ class RunFolder:
             match = re.fullmatch(r"samples_epoch(\d+)\.png", os.path.basename(path))
             if match and int(match.group(1)) >= epoch:
                 os.remove(path)  # drawn by the part of a run that the checkpoint does not hold
-        self.torn_rows = torn
         return rows
 
-    def _read_metrics(self, iteration):
-        path = self.file("metrics.csv")
+    def start_csv(self, name, fields, iteration=0):
+        """Cut the CSV log `name` back to its rows up to `iteration` (a new run: the header alone), tolerating
+        a torn last line; returns the kept rows as dicts of numbers."""
+        rows, raw = self._read_csv(name, fields, iteration)
+        with atomic_file(self.file(name), "w") as f:
+            writer = csv.writer(f)
+            writer.writerow(fields)
+            writer.writerows([[line[k] for k in fields] for line in raw])  # the kept rows, as written
+        return rows
+
+    def _read_csv(self, name, fields, iteration):
+        path = self.file(name)
         if iteration == 0 or not os.path.exists(path):
-            return [], [], 0
-        rows, raw, torn = [], [], 0
+            return [], []
+        rows, raw = [], []
         with open(path, newline="") as f:
             for line in csv.DictReader(f):
                 try:
-                    row = {k: (int(line[k]) if k in ("epoch", "iteration") else float(line[k])) for k in self.fields}
+                    row = {k: (int(line[k]) if k in ("epoch", "iteration") else float(line[k])) for k in fields}
                 except (KeyError, TypeError, ValueError):  # a torn line (a kill mid-append) or a foreign one
-                    torn += 1
                     continue
                 if row["iteration"] <= iteration:
                     rows.append(row)
                     raw.append(line)
-        return rows, raw, torn
+        return rows, raw
 
     def _read_history(self, epoch):
         path = self.file("history.jsonl")
@@ -145,13 +150,17 @@ class RunFolder:
         return kept
 
     def append_rows(self, epoch, rows):
-        """Append one logging interval's rows to metrics.csv. Returns them as written (6 significant digits),
-        so that what a run computes from its rows (epoch means, curves) is the same after a resume, which
-        reads them back from the file."""
-        written = [{"epoch": epoch, "iteration": row["iteration"],
-                    **{k: f"{row[k]:.6g}" for k in self.fields[2:]}} for row in rows]
-        with open(self.file("metrics.csv"), "a", newline="") as f:
-            csv.writer(f).writerows([[line[k] for k in self.fields] for line in written])
+        """Append one logging interval's rows to metrics.csv (see append_csv)."""
+        return self.append_csv("metrics.csv", self.fields, epoch, rows)
+
+    def append_csv(self, name, fields, epoch, rows):
+        """Append rows (dicts with "iteration" and the other `fields` but "epoch") to the CSV log `name`.
+        Returns them as written (6 significant digits), so that what a run computes from its rows (epoch
+        means, curves) is the same after a resume, which reads them back from the file."""
+        written = [{"epoch": epoch, "iteration": row["iteration"], **{k: f"{row[k]:.6g}" for k in fields[2:]}}
+                   for row in rows]
+        with open(self.file(name), "a", newline="") as f:
+            csv.writer(f).writerows([[line[k] for k in fields] for line in written])
         return [{k: (v if k in ("epoch", "iteration") else float(v)) for k, v in line.items()} for line in written]
 
     def append_summary(self, summary):

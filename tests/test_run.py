@@ -332,3 +332,19 @@ def test_the_offline_subset_keeps_the_presets_updates_per_epoch(tmp_path, monkey
     full.mkdir()
     write_split(full, "train", 96)
     assert len(load_training_images(str(full), None)) == 96
+
+
+def test_log_grad_norms_writes_the_monitor_beside_the_metrics_and_survives_a_resume(tmp_path, data_dir):
+    code, straight = train(tmp_path, data_dir, "--epochs", "2", "--log-grad-norms", name="straight")
+    assert code == 0
+    lines = read(straight, "grad_norms.csv").splitlines()
+    assert lines[0].startswith("epoch,iteration,G.grad_norm,G.0.grad_norm") and "D.grad_norm" in lines[0]
+    assert len(lines) == 1 + 2 * PER_EPOCH and os.path.getsize(os.path.join(straight, "grad_norms.png")) > 1000
+    code, resumed = train(tmp_path, data_dir, "--epochs", "2", "--log-grad-norms", "--interrupt-after", "4",
+                          name="resumed")
+    assert code == 130
+    with open(os.path.join(resumed, "grad_norms.csv"), "a") as f:
+        f.write("1,5,0.1")  # a torn row past the checkpoint
+    assert main(["--resume", os.path.join(resumed, "latest.npz"), "--out", resumed, "--no-progress",
+                 "--log-every", "3", "--log-grad-norms"]) == 0
+    assert read(straight, "grad_norms.csv") == read(resumed, "grad_norms.csv")

@@ -83,6 +83,10 @@ class SingleProcess:
     def barrier(self):
         pass
 
+    def local_size(self):
+        """How many ranks share this machine (with this one)."""
+        return 1
+
     def __repr__(self):
         return f"{type(self).__name__}(rank={self.rank}, size={self.size})"
 
@@ -116,6 +120,14 @@ class MPICommunicator(SingleProcess):
 
     def barrier(self):
         self._comm.Barrier()
+
+    def local_size(self):
+        """How many ranks share this machine: the size of the shared-memory sub-communicator."""
+        local = self._comm.Split_type(self._MPI.COMM_TYPE_SHARED)
+        try:
+            return local.Get_size()
+        finally:
+            local.Free()
 
 
 class _host_buffer:
