@@ -1,5 +1,27 @@
-"""What a long job shows on the terminal: a progress bar (tqdm when installed, else nothing: `bar.write`
-prints either way), and one BLAS thread for programs whose matrices are too small to share between cores."""
+"""What a command shows on the terminal: a user's mistake as one line (`run_command`), a progress bar
+(tqdm when installed, else nothing: `bar.write` prints either way), and the BLAS threads a process may use.
+"""
+import sys
+
+from npgan.settings import SettingError
+
+
+def run_command(job, prog, user_errors, parser=None):
+    """job(), with a user's mistake turned into one line instead of a traceback: a setting out of its
+    range as argparse reports a bad flag (`argument --lr: must be ...`, exit 2), any of `user_errors` (a
+    file that is not a checkpoint, missing data, ...) as `prog: error: ...` (exit 1). Anything else is a bug
+    in npgan, and keeps its traceback."""
+    try:
+        return job()
+    except SettingError as error:
+        message = f"argument --{error.name.replace('_', '-')}: {error.message}"
+        if parser is not None:
+            parser.error(message)  # exits with status 2
+        print(f"{prog}: error: {message}", file=sys.stderr)
+        return 2
+    except user_errors as error:
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        return 1
 
 
 class _NoBar:

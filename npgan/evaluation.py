@@ -27,12 +27,13 @@ import numpy as np
 
 from npgan import backend as B
 from npgan.checkpoint import CheckpointError
+from npgan.console import run_command
 from npgan.classifier import ClassifierError
 from npgan.data.mnist import MnistFormatError, MnistNotFoundError
 from npgan.figures import Memorisation, format_memorisation, training_images
 from npgan.metrics import MIN_FRACTION, PAPER_VALIDATION_SIZE, MnistEvaluator
 from npgan.runstate import load_generator, load_run_checkpoint, sample
-from npgan.settings import SettingError, check_int
+from npgan.settings import check_int
 
 PROG = "evaluate.py"
 
@@ -117,7 +118,7 @@ def format_table(generated, real, n):
     if "memorisation" in generated:
         g, r = generated["memorisation"], real.get("memorisation")
         rows.append(("memorisation (NN distance ratio)", f"{g['ratio']:.3f}", f"{r['ratio']:.3f}" if r else "-",
-                     f"~1: no closer to the training set than test digits; ~0: copies (real: test even/odd)"))
+                     "~1: no closer to the training set than test digits; ~0: copies (real: test even/odd)"))
     if "parzen" in generated:
         g, r = generated["parzen"], real.get("parzen")
         rows.append(("Parzen log-likelihood (nats)", _parzen_cell(g), _parzen_cell(r),
@@ -200,18 +201,11 @@ USER_ERRORS = (CheckpointError, ClassifierError, MnistNotFoundError, MnistFormat
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        check_int("n", args.n)
-        return evaluate(args)
-    except SettingError as error:
-        print(f"{PROG}: error: argument --{error.name}: {error.message}", file=sys.stderr)
-        return 2
-    except USER_ERRORS as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 1
+    return run_command(lambda: evaluate(args), PROG, USER_ERRORS)
 
 
 def evaluate(args):
+    check_int("n", args.n)
     backend = B.resolve_backend(args.backend)
     started = time.perf_counter()
     evaluator = MnistEvaluator(args.data_dir, backend, classifier_path=args.classifier)

@@ -21,6 +21,7 @@ import numpy as np
 from npgan import backend as B
 from npgan import viz
 from npgan.checkpoint import CheckpointError
+from npgan.console import run_command
 from npgan.data.mnist import MnistFormatError, MnistNotFoundError, load_mnist
 from npgan.gan import sample_noise
 from npgan.runstate import load_generator, sample
@@ -260,13 +261,7 @@ USER_ERRORS = (CheckpointError, MnistNotFoundError, MnistFormatError, B.BackendU
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return make_figure(args)
-    except SettingError as error:  # a flag out of its range: argparse's one line and exit 2
-        parser.error(f"argument --{error.name}: {error.message}")
-    except USER_ERRORS as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 1
+    return run_command(lambda: make_figure(args), PROG, USER_ERRORS, parser)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import numpy as np
 
 from npgan import backend as B
 from npgan import distributed, models, run, viz
-from npgan.console import ranks_share_cores
+from npgan.console import ranks_share_cores, run_command
 from npgan.checkpoint import CheckpointError, atomic_file
 from npgan.data.mnist import MnistFormatError, MnistNotFoundError, load_mnist
 from npgan.gan import NOISE_PRIORS, UPDATE_ORDERS
@@ -82,10 +82,6 @@ def build_parser():
     add("--sample-out", default="samples.npy", help="with --sample: the .npy file to write (and a .png grid)")
     add("--interrupt-after", type=int, help=argparse.SUPPRESS)  # tests: act as if Ctrl-C came then
     return p
-
-
-def flag(name):
-    return "--" + name.replace("_", "-")
 
 
 def load_training_images(data_dir, train_images, log=print, with_source=False):
@@ -170,13 +166,8 @@ def main(argv=None):
         parser.error("--digit is for sampling: add --checkpoint CKPT --sample N")
     if args.checkpoint and args.sample is None:
         parser.error("--checkpoint is for sampling: add --sample N (to continue training, use --resume)")
-    try:
-        return sample(args) if args.sample is not None else train(args)
-    except SettingError as error:  # a flag out of its range: argparse's one line and exit 2
-        parser.error(f"argument {flag(error.name)}: {error.message}")
-    except USER_ERRORS as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 1
+    return run_command(lambda: sample(args) if args.sample is not None else train(args), PROG, USER_ERRORS,
+                       parser)
 
 
 if __name__ == "__main__":

@@ -112,7 +112,7 @@ def train(recipe, images, config=None, *, backend=None, resume=None, changes=Non
         raise SettingError("batch_size", f"{recipe.batch_size} must be divisible by the {ranks} ranks (each takes "
                            f"batch_size / {ranks} rows of every minibatch)")
     folder = RunFolder(config.out)
-    _check_folder(folder, resume, config.overwrite)
+    folder.check_available(resume, config.overwrite)
     if ranks > 1:
         comm.barrier()  # every rank has checked the folder before rank 0 writes into it
 
@@ -184,23 +184,6 @@ def _iterations_per_epoch(recipe, n_images):
         raise SettingError("batch_size", f"{n_images} training images make no full iteration of "
                            f"{recipe.k} minibatch(es) of {recipe.batch_size}: use a smaller batch size")
     return per_epoch
-
-
-def _check_folder(folder, resume, overwrite):
-    folder.check_usable()
-    held = folder.run_files()
-    if not held or overwrite:
-        return
-    if resume and os.path.dirname(os.path.abspath(resume)) == os.path.abspath(folder.path):
-        return  # continuing the run that lives here
-    shown = ", ".join(held[:3]) + (", ..." if len(held) > 3 else "")
-    if not any(name.endswith(".npz") for name in held):  # killed before its first checkpoint
-        raise RunFolderError(f"{folder.path!r} holds the logs of a run that saved no checkpoint ({shown}): "
-                             f"replace them with --overwrite, or choose another --out")
-    checkpoints = [name for name in held if name.endswith(".npz")]
-    newest = "latest.npz" if "latest.npz" in checkpoints else max(checkpoints)  # killed before its latest.npz
-    raise RunFolderError(f"{folder.path!r} already holds a run ({shown}): continue it with --resume "
-                         f"{folder.file(newest)}, replace it with --overwrite, or choose another --out")
 
 
 class _Loop:

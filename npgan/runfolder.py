@@ -60,6 +60,24 @@ class RunFolder:
         if os.path.exists(self.path) and not os.path.isdir(self.path):
             raise RunFolderError(f"output folder {self.path!r} exists and is not a folder")
 
+    def check_available(self, resume=None, overwrite=False):
+        """Refuse (before anything is written) a folder that holds another run, unless `resume` is a
+        checkpoint of the run that lives here or `overwrite` replaces it; the message says which to use."""
+        self.check_usable()
+        held = self.run_files()
+        if not held or overwrite:
+            return
+        if resume and os.path.dirname(os.path.abspath(resume)) == os.path.abspath(self.path):
+            return  # continuing the run that lives here
+        shown = ", ".join(held[:3]) + (", ..." if len(held) > 3 else "")
+        checkpoints = [name for name in held if name.endswith(".npz")]
+        if not checkpoints:  # killed before its first checkpoint
+            raise RunFolderError(f"{self.path!r} holds the logs of a run that saved no checkpoint ({shown}): "
+                                 f"replace them with --overwrite, or choose another --out")
+        newest = "latest.npz" if "latest.npz" in checkpoints else max(checkpoints)  # killed before latest.npz
+        raise RunFolderError(f"{self.path!r} already holds a run ({shown}): continue it with --resume "
+                             f"{self.file(newest)}, replace it with --overwrite, or choose another --out")
+
     # --- opening -----------------------------------------------------------------------------------------
 
     def open(self):
