@@ -65,3 +65,14 @@ def real_mnist_dir():
     if not os.path.exists(os.path.join(path, "train-images-idx3-ubyte.gz")):
         pytest.skip("real MNIST files not found (set NPGAN_DATA_DIR)")
     return path
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    """A tiny MNIST folder of synthetic IDX files (96 training, 32 test digits), one per test module; a
+    module that needs other sizes defines its own `data_dir`."""
+    from idx_files import write_split
+    directory = tmp_path_factory.mktemp("mnist")
+    write_split(directory, "train", 96)
+    write_split(directory, "test", 32)
+    return str(directory)

@@ -8,7 +8,6 @@ import types
 import numpy as np
 import pytest
 
-from idx_files import write_split
 from npgan import backend as B
 from npgan import models, nn, run
 from npgan.conditional import (N_CLASSES, ConditionOn, LabelledNoise, class_labels, concat_backward,
@@ -88,14 +87,6 @@ def test_join_labels_makes_one_hot_rows_and_refuses_bad_labels():
 def test_grid_and_sampling_labels():
     assert grid_labels(2).tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9]
     assert class_labels(12).tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("mnist")
-    write_split(directory, "train", 96)
-    write_split(directory, "test", 32)
-    return str(directory)
 
 
 def _train(tmp_path, data_dir, *extra, name="run"):

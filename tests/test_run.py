@@ -22,14 +22,6 @@ TINY = ["--arch", "slides", "--z-dim", "8", "--hidden", "8", "--batch-size", "16
 PER_EPOCH = 96 // 16
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("mnist")
-    write_split(directory, "train", 96)
-    write_split(directory, "test", 32)
-    return str(directory)
-
-
 def train(tmp_path, data_dir, *extra, name="run", tiny=TINY):
     out = str(tmp_path / name)
     return main(tiny + ["--data-dir", data_dir, "--out", out, *extra]), out

@@ -7,30 +7,13 @@ A module's life in one training step::
 
 There is no autograd tape: each layer hand-writes its backward, and Sequential runs them in reverse.
 """
-import contextlib
 from collections import OrderedDict
 
 import numpy as np
 
 from npgan import backend as B
-
-_grad_enabled = True
-
-
-@contextlib.contextmanager
-def no_grad():
-    """Forward passes inside this block keep no cache, so they cannot be backpropagated and do not
-    disturb a cache kept for a pending backward (use it for evaluation and logging)."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
-
-
-def is_grad_enabled():
-    return _grad_enabled
+from npgan.nn import grad_mode
+from npgan.nn.grad_mode import is_grad_enabled, no_grad  # noqa: F401 (re-exported)
 
 
 class ForwardBackwardMismatch(RuntimeError):
@@ -109,7 +92,7 @@ class Module:
 
     def __call__(self, x):
         y = self.forward(x)
-        if self._forward_hooks and _grad_enabled:  # an empty tuple when none: one truth test, nothing else
+        if self._forward_hooks and grad_mode.enabled:  # an empty tuple when none: one truth test, nothing else
             for hook in tuple(self._forward_hooks.values()):
                 hook(self, x, y)
         return y
@@ -139,7 +122,7 @@ class Module:
 
     def _save_for_backward(self, *cache):
         """Keep what backward needs. Under no_grad() nothing is kept and a pending cache survives."""
-        if not _grad_enabled:
+        if not grad_mode.enabled:
             return
         self._cache = cache
         self._forwards_pending += 1
