@@ -99,12 +99,14 @@ RECIPES = {
     # 2-core CPU, where its epoch is also the fastest (about 9 s): 12 epochs take about 2 minutes.
     "slides": Recipe(arch="slides", z_dim=64, hidden=128, noise="normal", optimizer="adam", lr=1e-3,
                      betas=(0.5, 0.999), batch_size=256, epochs=12),
-    # goodfeli/adversarial mnist.yaml: batch 100, SGD lr 0.1 divided by 1.000004 per update (min 1e-6),
-    # momentum 0.5 rising linearly to 0.7 by epoch 250, trained on the first 50,000 images, noise
-    # uniform on [−√3, √3] per dimension (unit variance).
+    # goodfeli/adversarial mnist.yaml (audited line by line in docs/paper_recipe.md): batch 100, SGD lr 0.1
+    # divided by 1.000004 per update (min 1e-6), momentum 0.5 rising linearly to 0.7 by epoch 250, trained
+    # on the first 50,000 images, noise uniform on [−√3, √3] per dimension (unit variance), and pylearn2's
+    # standard SGD over AdversaryCost2: both nets' gradients from one minibatch, applied together.
     "paper": Recipe(arch="paper", z_dim=100, hidden=1200, noise="uniform-sqrt3", optimizer="sgd", lr=0.1,
                     momentum=0.5, batch_size=100, epochs=50, lr_decay=1.000004, min_lr=1e-6,
-                    final_momentum=0.7, momentum_saturate_epoch=250, train_images=50000),
+                    final_momentum=0.7, momentum_saturate_epoch=250, train_images=50000,
+                    update="simultaneous"),
     # TensorFlow tutorial GAN: Adam 2e-4 for both nets, batch 100, 30 epochs, noise N(0, I).
     "tutorial": Recipe(arch="tutorial", z_dim=128, hidden=256, noise="normal", optimizer="adam", lr=2e-4,
                        batch_size=100, epochs=30),
@@ -155,10 +157,12 @@ def paper_generator(z_dim=100, hidden=1200, pixel_means=None):
     return G
 
 
-def marginal_logits(pixel_means, eps=1e-3):
-    """logit(clip(mean)) per pixel, float32 (clipped: border pixels have mean 0, whose logit is −∞)."""
-    p = np.clip(np.asarray(pixel_means, dtype=np.float32), eps, 1.0 - eps)
-    return np.log(p) - np.log1p(-p)
+def marginal_logits(pixel_means, eps=1e-7):
+    """logit(clip(mean, eps, 1 − eps)) per pixel, in float32. Clipped because border pixels have mean 0,
+    whose logit is −∞; eps = 1e-7 is pylearn2's (`init_sigmoid_bias_from_array`), so an untrained G draws
+    those pixels at sigmoid(−16.1) ≈ 1e-7. Computed in float64: 1 − 1e-7 is not a float32."""
+    p = np.clip(np.asarray(pixel_means, dtype=np.float64), eps, 1.0 - eps)
+    return (np.log(p) - np.log1p(-p)).astype(np.float32)
 
 
 def paper_discriminator(hidden=240, pieces=5, inp=IMAGE_DIM):

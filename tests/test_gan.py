@@ -221,7 +221,8 @@ def test_presets_build_the_documented_shapes():
     assert [type(m).__name__ for m in D] == ["Dropout", "Maxout", "Dropout", "Maxout", "Dropout", "Linear"]
     assert D[1].weight.shape == (784, 1200) and np.abs(D[1].weight.data).max() <= 0.005
     assert np.abs(G[0].weight.data).max() <= 0.05
-    np.testing.assert_allclose(sigmoid(G[4].bias.data), np.clip(means, 1e-3, 1 - 1e-3), rtol=1e-4)
+    np.testing.assert_allclose(sigmoid(G[4].bias.data), np.clip(means, 1e-7, 1 - 1e-7), rtol=1e-4, atol=3e-8)
+    assert G[4].bias.dtype == np.float32 and float(G[4].bias.data[0]) == pytest.approx(-16.118, abs=1e-3)
     G, D = models.build(models.recipe("tutorial"))
     assert G[0].weight.shape == (128, 256) and D[0].weight.shape == (784, 256)
     assert abs(float(G[0].weight.data.std()) - 0.01) < 0.001

@@ -253,6 +253,31 @@ def test_momentum_ramp_from_half_to_seven_tenths_by_epoch_250():
     assert opt.momentum == pytest.approx(0.5 + 0.2 * 62 / 249, rel=1e-12)
 
 
+def test_pytorch_momentum_tracks_pylearn2s_rule_under_the_papers_decay():
+    """The paper preset keeps PyTorch's momentum rule (b ← μb + g; θ ← θ − lr·b) where the authors' pylearn2
+    used v ← μv − lr·g; θ ← θ + v. They are the same when lr is constant; under the paper's decay (lr ÷
+    1.000004 per update) a step differs by μ·Σ_s μ^(t−1−s)·g_s·(lr_t − lr_s), relatively about
+    4e-6 · μ/(1 − μ): below 1e-5 of the distance travelled (docs/paper_recipe.md)."""
+    rng = np.random.default_rng(0)
+    grads = rng.standard_normal((3000, 5)) + 0.3  # a drift, so the displacement grows like the steps
+    param = Parameter(np.zeros(5))
+    opt = optim.SGD([param], lr=0.1, momentum=0.5)
+    decay, ramp = optim.ExponentialDecay(opt, 1.000004, 1e-6), optim.MomentumRamp(opt, 0.5, 0.7, 1, 250)
+    theta, velocity, lr = np.zeros(5), np.zeros(5), 0.1
+    for t, g in enumerate(grads):
+        ramp.step(1 + t // 10)  # an "epoch" every 10 updates, so the momentum moves too
+        mu = opt.momentum
+        param.grad = g.copy()
+        opt.step()
+        decay.step()
+        velocity = mu * velocity - lr * g  # pylearn2's Momentum, then its ExponentialDecay callback
+        theta += velocity
+        lr = max(0.1 / 1.000004 ** (t + 1), 1e-6)
+    assert opt.momentum == pytest.approx(0.7)
+    difference = np.abs(param.data - theta).max() / np.abs(theta).max()
+    assert 1e-9 < difference < 1e-5
+
+
 def test_exponential_decay_with_a_floor():
     opt = optim.SGD([Parameter(np.zeros(1, np.float32))], lr=0.1, momentum=0.5)
     decay = optim.ExponentialDecay(opt, decay_factor=1.000004, min_lr=1e-6)
