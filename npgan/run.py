@@ -101,9 +101,10 @@ def train(recipe, images, config=None, *, backend=None, resume=None, changes=Non
         raise SettingError("recipe", "a new run needs a recipe (npgan.models.recipe)")
     per_epoch = _iterations_per_epoch(recipe, len(images))
     ranks = 1 if comm is None else comm.size
-    for name in ("ema", "conditional"):
-        if ranks > 1 and getattr(recipe, name):
-            raise SettingError(name, f"runs in one process only (drop --{name} under mpiexec)")
+    # The generator average needs nothing of its own under mpiexec: every rank applies the same G update,
+    # so every rank's average is the same, and rank 0 re-estimates its BatchNorm statistics when it saves.
+    if ranks > 1 and recipe.conditional:
+        raise SettingError("conditional", "runs in one process only (drop --conditional under mpiexec)")
     if recipe.conditional:
         if labels is None:
             raise SettingError("conditional", "a conditional run needs the images' labels (labels=)")

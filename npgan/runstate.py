@@ -189,8 +189,10 @@ def load_generator(path, backend=None, averaged=None):
         raise CheckpointError(f"{path}: the run kept no generator average (it was trained without --ema)")
     use_average = saved.recipe.ema is not None and averaged is not False
     G, _ = models.build(saved.recipe)
-    weights = saved.state["ema"]["G"] if use_average else saved.state["trainer"].get("G", {})
-    bad = non_finite(weights)
+    trained = saved.state["trainer"].get("G", {})
+    weights = saved.state["ema"]["G"] if use_average else trained
+    # a diverged G is refused even when its average still looks finite: the next update would spoil it too
+    bad = non_finite(trained) + ([f"average's {name}" for name in non_finite(weights)] if use_average else [])
     if bad:
         raise CheckpointError(f"{path}: the generator's {', '.join(bad[:3])} hold{'s' if len(bad) == 1 else ''} "
                               f"non-finite values (the run diverged); sample from an earlier checkpoint")

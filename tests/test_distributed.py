@@ -24,7 +24,7 @@ WORKER = Path(mpi_worker.__file__).resolve()
 MPIEXEC = next((str(p) for p in (Path(sys.executable).parent / "mpiexec",) if p.exists()), None) or shutil.which("mpiexec")
 needs_mpi = pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None or MPIEXEC is None,
                                reason='MPI tests need mpi4py and mpiexec: pip install -e ".[mpi]"')
-ITERATIONS, LR = 6, {"tutorial": 2e-4, "paper": 0.1, "slides": 1e-3}
+ITERATIONS, LR = 6, {name: models.recipe(name).lr for name in ("tutorial", "paper", "slides")}
 
 
 # --- running the worker ---------------------------------------------------------------------------------------

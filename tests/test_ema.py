@@ -114,16 +114,16 @@ def test_a_checkpoint_round_trip_keeps_the_average_and_load_generator_returns_it
 
 
 def test_a_run_without_averaging_has_no_average_to_load(tmp_path):
-    recipe = models.recipe("slides", **TINY)
-    path = _save(tmp_path, _trainer(ema=None), recipe)
+    recipe = models.recipe("slides", ema=0, **TINY)
+    path = _save(tmp_path, _trainer(ema=0), recipe)
     assert "ema" not in load_checkpoint(path) and run.load_generator(path)[1].ema is None
     with pytest.raises(CheckpointError, match="kept no generator average"):
         run.load_generator(path, averaged=True)
 
 
 def test_layout_run_1_files_still_load_and_an_averaging_run_without_its_section_is_refused(tmp_path):
-    recipe = models.recipe("slides", **TINY)
-    path = _save(tmp_path, _trainer(ema=None), recipe)
+    recipe = models.recipe("slides", ema=0, **TINY)
+    path = _save(tmp_path, _trainer(ema=0), recipe)
     state = load_checkpoint(path)
     state["layout"] = "npgan-run-1"
     save_checkpoint(path, state)
@@ -155,10 +155,12 @@ def test_the_cli_refuses_a_bad_decay_with_one_line(capsys, tmp_path):
     assert "argument --ema" in capsys.readouterr().err and not (tmp_path / "x").exists()
 
 
-def test_a_data_parallel_run_refuses_averaging(tmp_path):
+def test_a_data_parallel_run_refuses_the_conditional_model_not_averaging(tmp_path):
+    """Averaging works under mpiexec (tests/test_distributed_run.py trains it on 2 ranks against 1 process);
+    the conditional model is refused there, before anything is written."""
     comm = types.SimpleNamespace(size=2, rank=0)
-    with pytest.raises(SettingError, match="ema"):
-        run.train(models.recipe("slides", ema=0.9, **TINY), np.zeros((16, 784), np.float32),
+    with pytest.raises(SettingError, match="conditional: runs in one process only"):
+        run.train(models.recipe("slides", ema=0.9, conditional=True, **TINY), np.zeros((16, 784), np.float32),
                   run.RunConfig(out=str(tmp_path / "x")), comm=comm)
     assert not (tmp_path / "x").exists()
 
@@ -166,8 +168,8 @@ def test_a_data_parallel_run_refuses_averaging(tmp_path):
 def test_a_resume_may_switch_averaging_on_or_change_its_decay(tmp_path):
     """--ema on a resume: without a stored average it starts at the resumed weights; with one, the stored
     average continues under the new decay."""
-    recipe = models.recipe("slides", **TINY)
-    path = _save(tmp_path, _trainer(ema=None), recipe)
+    recipe = models.recipe("slides", ema=0, **TINY)
+    path = _save(tmp_path, _trainer(ema=0), recipe)
     saved = run.load_run_checkpoint(path)
     changed = run.apply_changes(saved, {"ema": 0.5})
     assert changed.ema == 0.5
