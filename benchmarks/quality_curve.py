@@ -90,10 +90,17 @@ def measure(args):
     curves = json.load(open(curves_path)) if os.path.exists(curves_path) else {}
     curves[args.name] = {"flags": args.flags, "points": points, "n": args.n, "seed": args.seed,
                          "load_average": [round(load_before, 2), round(load_after, 2)],
-                         "classifier": evaluator.provenance, "cores": os.cpu_count()}
+                         "classifier": evaluator.provenance, "cores": cores_used()}
     with open(curves_path, "w") as f:
         json.dump(curves, f, indent=1)
     return curves
+
+
+def cores_used():
+    """The cores the run could use: those this process may run on (taskset), capped by the BLAS threads."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    threads = next((os.environ[v] for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS") if os.environ.get(v)), None)
+    return min(cores, int(threads)) if threads and threads.isdigit() else cores
 
 
 def render(curves, args):
@@ -102,9 +109,11 @@ def render(curves, args):
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, curve in curves.items():
-        ax.plot([p["minutes"] for p in curve["points"]], [p["fid"] for p in curve["points"]], marker="o", label=name)
+        ax.plot([p["minutes"] for p in curve["points"]], [p["fid"] for p in curve["points"]], marker="o",
+                label=f"{name} ({_cores(curve)})")
     ax.plot(list(GOALS), list(GOALS.values()), "k*", ms=9, label="goals (issue 12)")
-    ax.set(xlabel="training minutes (wall clock, 2 cores)", ylabel="FID (npgan classifier), log", yscale="log",
+    ax.set(xlabel="training minutes (wall clock; cores used: see the legend)", ylabel="FID (npgan classifier), log",
+           yscale="log",
            title="sample quality per minute of training")
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -113,16 +122,21 @@ def render(curves, args):
     lines = [SECTION, "", "`python benchmarks/quality_curve.py --data-dir DIR [--name N -- RECIPE FLAGS]`: each run "
              "keeps a checkpoint every epoch; the one saved closest to (not after) each budget is scored with "
              "10,000 samples (FID against the 10,000 test digits; real digits score 2.5).", "",
-             "| run (flags) | budget | checkpoint | FID | score | classes | load average (before, after) |",
-             "|---|---|---|---|---|---|---|"]
+             "| run (flags) | cores | budget | checkpoint | FID | score | classes | load average (before, after) |",
+             "|---|---|---|---|---|---|---|---|"]
     for name, curve in curves.items():
         flags = " ".join(curve["flags"]) or "the default run"
         for p in curve["points"]:
-            lines.append(f"| {name} ({flags}) | {p['budget_minutes']:g} min | epoch {p['epoch']}, {p['minutes']:.2f} "
+            lines.append(f"| {name} ({flags}) | {curve.get('cores', '?')} | {p['budget_minutes']:g} min | epoch {p['epoch']}, {p['minutes']:.2f} "
                          f"min | {p['fid']:.1f} | {p['classifier_score']:.2f} | {p['classes_covered']}/10 | "
                          f"{curve['load_average'][0]}, {curve['load_average'][1]} |")
     lines += ["", f"![FID against training minutes]({os.path.relpath(args.plot, os.path.dirname(args.results))})", ""]
     write_section(args.results, "\n".join(lines) + "\n", heading=SECTION)
+
+
+def _cores(curve):
+    cores = curve.get("cores")
+    return f"{cores} core{'' if cores == 1 else 's'}" if cores else "cores not recorded"
 
 
 def main(argv=None):

@@ -15,7 +15,7 @@ from conftest import SHARED_MNIST
 from idx_files import write_split
 from npgan import backend as B
 from npgan import metrics
-from npgan import classifier, mnist
+from npgan import classifier, mnist, run
 from npgan import evaluation as evaluate
 from npgan.classifier import MnistClassifier, load_or_train_classifier, train_classifier
 from npgan.data import load_mnist, synthetic_digits
@@ -355,5 +355,31 @@ def test_quality_curve_scores_the_checkpoints_within_each_budget(tiny_run, tmp_p
     assert all(p["minutes"] <= p["budget_minutes"] and math.isfinite(p["fid"]) for p in points)
     assert points[0]["epoch"] <= points[1]["epoch"]
     text = results.read_text()
-    assert "keep me" in text and "## Quality per minute" in text and "| default (--z-dim 8 --hidden 8 --batch-size 32) | 0.2 min | epoch" in text
+    assert "keep me" in text and "## Quality per minute" in text
+    assert "| default (--z-dim 8 --hidden 8 --batch-size 32) | " in text and " | 0.2 min | epoch" in text
     assert (tmp_path / "q.png").stat().st_size > 1000
+
+
+def test_parzen_curve_trains_in_chunks_scores_each_and_continues_after_a_stop(tiny_run, tmp_path, monkeypatch):
+    """benchmarks/parzen_curve.py on tiny data: each chunk continues the same run (--resume) and adds one
+    scored line to curve.jsonl; run again, it picks up after the last line; its section is written."""
+    data_dir, _, clf = tiny_run
+    script = load_script("benchmarks", "parzen_curve")
+    results, out = tmp_path / "RESULTS.md", str(tmp_path / "curve")
+    results.write_text("# Results\n\n## Speed\n\nkeep me\n")
+    common = ["--every", "1", "--n", "40", "--data-dir", data_dir, "--classifier", clf, "--out", out,
+              "--results", str(results), "--plot", str(tmp_path / "p.png")]
+    with pytest.warns(UserWarning, match="fewer than n_train"):
+        assert script.main(common + ["--max-epochs", "1", "--extra", "--hidden", "16"]) == 0
+        assert script.main(common + ["--max-epochs", "2"]) == 0  # a later call (or one after a kill) continues
+    rows = script.read_curve(os.path.join(out, "curve.jsonl"))
+    assert [r["epoch"] for r in rows] == [1, 2] and rows[1]["iterations"] == 2 * rows[0]["iterations"]
+    assert 0 < rows[0]["train_cpu_s"] < rows[1]["train_cpu_s"] and rows[1]["threads"] == 1
+    assert all(math.isfinite(r["parzen"]["mean"]) and r["parzen"]["n_samples"] == 40 for r in rows)
+    assert run.load_run_checkpoint(os.path.join(out, "paper", "latest.npz")).recipe.hidden == 16
+    text = results.read_text()
+    assert "keep me" in text and "## Table 1: the paper preset's Parzen curve" in text and "**Not reached:**" in text
+    assert (tmp_path / "p.png").stat().st_size > 1000
+    with open(os.path.join(out, "curve.jsonl"), "a") as f:
+        f.write('{"epoch": 3, "torn')  # a kill mid-line: the torn line is ignored
+    assert len(script.read_curve(os.path.join(out, "curve.jsonl"))) == 2
