@@ -2,6 +2,7 @@
 
     python benchmarks/parzen_curve.py --data-dir ../shared/data/mnist           # 2 CPU-hours, in the background
     python benchmarks/parzen_curve.py --render-only                             # rewrite RESULTS.md and the plot
+    python benchmarks/parzen_curve.py --arch slides --every 10 --budget-cpu-minutes 22 --out runs/parzen_slides
 
 Trains `--arch paper` (the authors' recipe, audited in docs/paper_recipe.md) in chunks of `--every` epochs
 through the MNIST command line (`npgan-mnist ... --resume`, so each chunk continues the same run exactly),
@@ -12,7 +13,8 @@ threads, scoring excluded) reaches `--budget-cpu-minutes`, or the Parzen estimat
 
 Each scored chunk is a line of `curve.jsonl` in `--out`; run the same command again after a kill and it
 continues from the last line. The table and the plot go to the "## Table 1 ..." section of
-benchmarks/RESULTS.md and to benchmarks/img/parzen_curve.png.
+benchmarks/RESULTS.md and to benchmarks/img/parzen_curve.png (`--arch slides`: the same curve for the
+default preset, in its own section and parzen_curve_slides.png).
 """
 import argparse
 import json
@@ -23,13 +25,14 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-SECTION = "## Table 1: the paper preset's Parzen curve"
+SECTION = "## Table 1: the {arch} preset's Parzen curve"
 PAPER_GAN = 225.0  # Goodfellow et al. (2014), Table 1: 225 ± 2 nats on MNIST
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--arch", default="paper", help="the preset to train (paper: Table 1's own row)")
     p.add_argument("--budget-cpu-minutes", type=float, default=120.0, help="stop after this much training CPU")
     p.add_argument("--target", type=float, default=PAPER_GAN, help="stop once the Parzen estimate reaches this")
     p.add_argument("--every", type=int, default=5, help="epochs per chunk: the curve's spacing")
@@ -45,11 +48,16 @@ def parse_args(argv=None):
     p.add_argument("--extra", nargs=argparse.REMAINDER, default=[],
                    help="further npgan-mnist flags for the first chunk (e.g. --extra --train-images 1000)")
     p.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
-    p.add_argument("--plot", default=os.path.join(HERE, "img", "parzen_curve.png"))
+    p.add_argument("--plot", help="the plot (default benchmarks/img/parzen_curve.png, or parzen_curve_ARCH.png)")
     p.add_argument("--render-only", action="store_true", help="rewrite RESULTS.md and the plot from curve.jsonl")
     args = p.parse_args(argv)
     if args.every < 1 or args.threads < 1 or args.budget_cpu_minutes <= 0 or args.n < 2 or (args.max_epochs or 1) < 1:
         p.error("--every, --threads, --max-epochs and --n must be positive integers, --budget-cpu-minutes > 0")
+    from npgan.models import ARCHS
+    if args.arch not in ARCHS:
+        p.error(f"argument --arch: must be one of {', '.join(ARCHS)}, got {args.arch!r}")
+    args.plot = args.plot or os.path.join(HERE, "img", "parzen_curve" + ("" if args.arch == "paper" else
+                                                                          f"_{args.arch}") + ".png")
     args.argv = list(sys.argv[1:] if argv is None else argv)
     return args
 
@@ -69,7 +77,7 @@ def train_chunk(args, to_epoch, resume):
     if resume:
         flags += ["--resume", os.path.join(args.run_dir, "latest.npz")]
     else:
-        flags += ["--arch", "paper", "--seed", str(args.seed), "--overwrite"] + list(args.extra)
+        flags += ["--arch", args.arch, "--seed", str(args.seed), "--overwrite"] + list(args.extra)
     flags += ["--data-dir", args.data_dir] if args.data_dir else []
     cpu, wall = time.process_time(), time.perf_counter()
     code = mnist.main(flags)
@@ -124,15 +132,15 @@ def measure(args):
               flush=True)
 
 
-def plot(rows, path):
+def plot(rows, path, arch="paper"):
     from npgan.viz import _pyplot
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     epochs = [r["epoch"] for r in rows]
     ax.errorbar(epochs, [r["parzen"]["mean"] for r in rows], yerr=[2 * r["parzen"]["sem"] for r in rows],
-                marker="o", ms=3, lw=1.2, capsize=2, label="npgan `paper` preset (± 2 s.e.)")
+                marker="o", ms=3, lw=1.2, capsize=2, label=f"npgan `{arch}` preset (± 2 s.e.)")
     ax.axhline(PAPER_GAN, color="C3", ls=":", lw=1, label="the paper's GAN: 225 ± 2")
-    ax.set_xlabel("epoch (500 updates of each net)")
+    ax.set_xlabel("epoch")
     ax.set_ylabel("Parzen log-likelihood (nats)")
     top = ax.secondary_xaxis("top", functions=_epoch_to_cpu(rows))
     top.set_xlabel("training CPU time (min)")
@@ -155,10 +163,11 @@ def markdown(rows, args, plot_rel):
     best = max(rows, key=lambda r: r["parzen"]["mean"])
     last = rows[-1]
     reached = best["parzen"]["mean"] >= args.target
-    lines = [SECTION, "",
+    lines = [SECTION.format(arch=args.arch), "",
              f"Written by `python benchmarks/parzen_curve.py {' '.join(args.argv)}` (its docstring says how); "
-             f"the run: `npgan-mnist --arch paper` (the authors' recipe, audited in "
-             f"[docs/paper_recipe.md](../docs/paper_recipe.md)), {last['threads']} BLAS thread(s), scored after "
+             f"the run: `npgan-mnist --arch {args.arch}` "
+             + ("(the authors' recipe, audited in [docs/paper_recipe.md](../docs/paper_recipe.md))"
+                if args.arch == "paper" else "") + f", {last['threads']} BLAS thread(s), scored after "
              f"every {args.every} epochs by the paper's Parzen protocol (10,000 samples, σ on 1,000 validation "
              f"digits, 10,000 test digits) and npgan's classifier (10,000 samples).", "",
              f"![Parzen curve]({plot_rel})", "",
@@ -180,15 +189,16 @@ def markdown(rows, args, plot_rel):
 
 def render(rows, args):
     from parzen_table import write_section
-    plot(rows, args.plot)
+    plot(rows, args.plot, args.arch)
     plot_rel = os.path.relpath(args.plot, os.path.dirname(os.path.abspath(args.results)))
-    write_section(args.results, markdown(rows, args, plot_rel), heading=SECTION)
-    print(f"wrote the '{SECTION}' section of {args.results} and {args.plot}")
+    heading = SECTION.format(arch=args.arch)
+    write_section(args.results, markdown(rows, args, plot_rel), heading=heading)
+    print(f"wrote the '{heading}' section of {args.results} and {args.plot}")
 
 
 def main(argv=None):
     args = parse_args(argv)
-    args.run_dir = os.path.join(args.out, "paper")
+    args.run_dir = os.path.join(args.out, args.arch)
     rows = read_curve(os.path.join(args.out, "curve.jsonl")) if args.render_only else measure(args)
     if not rows:
         raise SystemExit(f"no curve in {args.out}: run without --render-only first")
