@@ -112,9 +112,10 @@ def measure(args):
         cpu_done = rows[-1]["train_cpu_s"] if rows else 0.0
         best = max((r["parzen"]["mean"] for r in rows), default=float("-inf"))
         epoch = rows[-1]["epoch"] if rows else 0
-        if cpu_done >= budget or best >= args.target or epoch >= (args.max_epochs or float("inf")):
-            return rows
         per_epoch = (rows[-1]["train_cpu_s"] / epoch) if rows else None
+        if cpu_done >= budget - 0.5 * (per_epoch or 0.0) or best >= args.target or \
+                epoch >= (args.max_epochs or float("inf")):
+            return rows  # (less than half an epoch of budget left is not worth a chunk)
         chunk = args.every if per_epoch is None else max(1, min(args.every, round((budget - cpu_done) / per_epoch)))
         chunk = min(chunk, (args.max_epochs or epoch + chunk) - epoch)
         load = os.getloadavg()[0]
@@ -164,9 +165,10 @@ def markdown(rows, args, plot_rel):
     last = rows[-1]
     reached = best["parzen"]["mean"] >= args.target
     lines = [SECTION.format(arch=args.arch), "",
-             f"Written by `python benchmarks/parzen_curve.py {' '.join(args.argv)}` (its docstring says how); "
-             f"the run: `npgan-mnist --arch {args.arch}` "
-             + ("(the authors' recipe, audited in [docs/paper_recipe.md](../docs/paper_recipe.md))"
+             f"Written by `python benchmarks/parzen_curve.py {' '.join(a for a in args.argv if a != '--render-only')}` "
+             f"(its docstring says how); "
+             f"the run: `npgan-mnist --arch {args.arch}`"
+             + (" (the authors' recipe, audited in [docs/paper_recipe.md](../docs/paper_recipe.md))"
                 if args.arch == "paper" else "") + f", {last['threads']} BLAS thread(s), scored after "
              f"every {args.every} epochs by the paper's Parzen protocol (10,000 samples, σ on 1,000 validation "
              f"digits, 10,000 test digits) and npgan's classifier (10,000 samples).", "",

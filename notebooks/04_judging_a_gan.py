@@ -89,7 +89,7 @@ test_stats = metrics.gaussian_stats(clf.embed(test_x)[0])
 # ## A GAN to judge
 #
 # The `slides` preset trained for 400 iterations (under two epochs) — long enough for digit-like strokes,
-# far from converged. (`examples/mnist_gan.py` trains it properly: 15 epochs, about two and a half minutes.)
+# far from converged. (`examples/mnist_gan.py` trains it properly: 15 epochs, about three and a half minutes.)
 
 # %%
 npgan.manual_seed(0)

@@ -97,7 +97,7 @@ RECIPES = {
     # Chosen by measurement (README "Choosing the defaults"): Adam with β1 = 0.5 at batch 256 reached all
     # ten classes soonest on a 2-core CPU, where its epoch is also the fastest (about 9 s); the
     # quality-per-minute sweep (benchmarks/quality_curve.py) then doubled its learning rate and averaged
-    # G (d = 0.99), which took FID at epoch 17 from 38 to 10: 15 epochs take about 2.5 minutes.
+    # G (d = 0.99), which took FID at epoch 16–17 from 38 to 10: 15 epochs take about 3.5 minutes.
     "slides": Recipe(arch="slides", z_dim=64, hidden=128, noise="normal", optimizer="adam", lr=2e-3,
                      betas=(0.5, 0.999), batch_size=256, epochs=15, ema=0.99),
     # goodfeli/adversarial mnist.yaml (audited line by line in docs/paper_recipe.md): batch 100, SGD lr 0.1
