@@ -55,7 +55,8 @@ def build_parser():
     add("--z-dim", type=int, help="noise dimension (preset: slides 64)")
     add("--hidden", type=int, help="hidden width h (preset: slides 128)")
     add("--ema", type=float, metavar="DECAY", help="average G's weights: θ̄ ← d·θ̄ + (1 − d)·θ after every G "
-                                                   "step, d in [0, 1) (0: off); grids and evaluation use θ̄")
+                                                   "step, d in [0, 1) (preset: slides 0.99; 0: off); grids and "
+                                                   "evaluation use θ̄")
     add("--conditional", action="store_true", default=None,
         help="the paper's §7 conditional GAN: the one-hot digit joins z at G's input and x at D's; the grids "
              "show one digit per row")
