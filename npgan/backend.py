@@ -53,6 +53,10 @@ class BackendUnavailableError(RuntimeError):
     """The requested backend cannot run here (CuPy missing, or no GPU visible)."""
 
 
+class UnknownBackendError(ValueError):
+    """A backend name (a flag, or $NPGAN_BACKEND) that npgan does not know."""
+
+
 def gpu_available():
     """True when CuPy imports and sees at least one CUDA device."""
     return _gpu_problem() is None
@@ -74,13 +78,15 @@ def _gpu_problem():
 def resolve_backend(name=None):
     """Validate a backend name; None means $NPGAN_BACKEND, else ``"numpy"``.
 
-    Raises ValueError for an unknown name and BackendUnavailableError when CuPy is asked for but cannot run.
+    Raises UnknownBackendError (a ValueError) for an unknown name and BackendUnavailableError when CuPy is asked for but cannot run.
     """
+    source = ""
     if name is None:
         name = os.environ.get(ENV_VAR) or DEFAULT_BACKEND
+        source = f" (from ${ENV_VAR})" if os.environ.get(ENV_VAR) else ""
     name = str(name).lower()
     if name not in BACKENDS:
-        raise ValueError(f"unknown backend {name!r}: choose one of {', '.join(BACKENDS)}")
+        raise UnknownBackendError(f"unknown backend {name!r}{source}: choose one of {', '.join(BACKENDS)}")
     if name == "cupy":
         problem = _gpu_problem()
         if problem is not None:

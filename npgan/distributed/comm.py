@@ -28,6 +28,7 @@ LAUNCHER_SIZE_VARS = ("PMI_SIZE",               # MPICH / Hydra, Intel MPI
                       "OMPI_COMM_WORLD_SIZE",   # Open MPI
                       "PMIX_SIZE",              # PMIx launchers
                       "MV2_COMM_WORLD_SIZE")    # MVAPICH
+LAUNCHER_RANK_VARS = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "MV2_COMM_WORLD_RANK")
 
 
 class DistributedSetupError(RuntimeError):
@@ -46,6 +47,17 @@ def launched_size(environ=None):
         if value and value.strip().isdigit():
             return int(value), var
     return None, None
+
+
+def launched_rank(environ=None):
+    """This process's rank as its launcher set it (0 without mpiexec), read from the environment alone: a
+    command line can print a refusal once, before (or without) starting MPI."""
+    environ = os.environ if environ is None else environ
+    for var in LAUNCHER_RANK_VARS:
+        value = environ.get(var)
+        if value and value.strip().isdigit():
+            return int(value)
+    return 0
 
 
 class SingleProcess:
