@@ -13,6 +13,7 @@ mpi = ["mpi4py>=3.1", "mpich>=4"]  # the mpich wheel brings an MPI library and i
 # The notebooks (notebooks/*.py, jupytext percent format) and their CI run: ipykernel installs the "python3"
 # kernelspec into the environment itself, which is the kernel nbclient starts.
 notebooks = ["jupytext>=1.14", "nbclient>=0.7", "nbformat>=5.7", "ipykernel>=6.0"] + examples
+lab = ["jupyterlab>=4"] + notebooks  # to open them: jupytext makes JupyterLab open the .py sources as notebooks
 setup(
     name="npgan",
     version=version["__version__"],
@@ -25,6 +26,7 @@ setup(
     extras_require={
         "examples": examples,
         "notebooks": notebooks,
+        "lab": lab,
         "test": ["pytest>=7", "hypothesis>=6.60", "scipy>=1.9"] + notebooks + mpi,  # CI runs the notebooks, MPI
         "gpu": ["cupy-cuda12x>=12"],
         "mpi": mpi,

@@ -140,7 +140,8 @@ ax_d.set_title("mean D(G(z)) on the minibatch")
 ax_d.legend()
 fig.suptitle(f"slides preset on MNIST ({split.source}), same seed: minimax vs non-saturating", fontsize=10)
 fig.tight_layout()
-fig.savefig("grad_flow.png", dpi=100)  # docs/img/grad_flow.png is this figure (notebooks/build.py --docs-figure)
+os.makedirs("scratch", exist_ok=True)  # what the notebook writes; git ignores notebooks/scratch/
+fig.savefig(os.path.join("scratch", "grad_flow.png"), dpi=100)  # docs/img/grad_flow.png (build.py --docs-figure)
 show(fig)
 
 # %%

@@ -67,7 +67,7 @@ def show(fig):
 # classifier behind FID, score and coverage is `npgan.classifier.MnistClassifier` (784 → 512 → 256 → 10,
 # dropout). Its full recipe (30 epochs, ≈ 98.5 % test accuracy, `python examples/train_classifier.py`)
 # takes a minute or two on a CPU; to keep this notebook short **we train it for 3 epochs only** (≈ 97 %)
-# and cache it beside the notebook as `mnist_classifier_quick.npz`. The metrics below are therefore those
+# and cache it in the scratch folder `scratch/` beside the notebook (git ignores it). The metrics below are therefore those
 # of this quick classifier — fine for comparing the candidates with one another, not for quoting.
 
 # %%
@@ -76,7 +76,8 @@ test_x, test_y = load_mnist("test")
 (train_x, train_y), (val_x, val_y) = train_validation_split(*split)
 print(f"{len(train_x)} train / {len(val_x)} validation / {len(test_x)} test images from {split.source}")
 
-CLASSIFIER = "mnist_classifier_quick.npz"
+os.makedirs("scratch", exist_ok=True)  # what this notebook writes; one classifier per data source
+CLASSIFIER = os.path.join("scratch", f"mnist_classifier_quick_{split.source}.npz")
 if os.path.exists(CLASSIFIER):
     clf = MnistClassifier.load(CLASSIFIER, backend=BACKEND)
 else:
@@ -113,7 +114,8 @@ with npgan.no_grad():
 # %% [markdown]
 # ## The candidates
 #
-# Besides the GAN, four "models" with known flaws, 2,000 samples each:
+# Besides the GAN, four "models" with known flaws, 2,000 samples each (fewer on the offline subset, whose
+# validation split holds 667 digits: the cell says how many):
 #
 # * **held-out digits**: validation images — real data the classifier never saw: the best any model can do;
 # * **copies of training digits**: a perfect memoriser, which has learnt nothing beyond its training set;
@@ -121,10 +123,11 @@ with npgan.no_grad():
 # * **noisy digits**: real digits plus Gaussian noise (σ = 0.25), clipped to [0, 1].
 
 # %%
-N = 2000
+N = min(2000, len(val_x) // 2)  # held-out and noisy digits are two disjoint slices of the validation split
+print(f"{N} samples per candidate" + ("" if N == 2000 else f" (the validation split holds {len(val_x)} digits)"))
 rng = np.random.default_rng(0)
 candidates = {
-    "GAN (400 iterations)": gan_samples,
+    "GAN (400 iterations)": gan_samples[:N],
     "held-out digits": val_x[:N],
     "copies of training digits": train_x[rng.choice(len(train_x), N, replace=False)],
     "only 0-4": train_x[np.flatnonzero(train_y < 5)[:N]],
@@ -187,9 +190,10 @@ def kmeans(x, k, iterations=10, seed=0):
 
 sizes = [100, 300, 1000, 3000]
 real_curve = [parzen(train_x[:m])["mean"] for m in sizes]
-centroids = kmeans(train_x[:10000], 300)
-table = {"real training digits (300)": parzen(train_x[10000:10300]),
-         "k-means centroids of 10,000 digits (300)": parzen(centroids),
+n_fit = min(10000, len(train_x) - 300)  # the centroids' digits, then 300 others (the subset has 3,333)
+centroids = kmeans(train_x[:n_fit], 300)
+table = {"real training digits (300)": parzen(train_x[n_fit:n_fit + 300]),
+         f"k-means centroids of {n_fit:,} digits (300)": parzen(centroids),
          "GAN samples (300)": parzen(gan_samples[:300])}
 for name, p in table.items():
     print(f"{name:>42}: {p['mean']:8.1f} ± {p['sem']:.1f} nats  (σ = {p['sigma']:.3f})")
@@ -217,7 +221,7 @@ show(fig)
 
 # %%
 def nearest_training(images, batch=500):
-    """(index, distance) of the nearest of the 50,000 training images to each row, in L2."""
+    """(index, distance) of the nearest training image (of the 50,000; 3,333 on the subset) to each row, in L2."""
     sq = (train_x * train_x).sum(1)
     index, distance = [], []
     for start in range(0, len(images), batch):

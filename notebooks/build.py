@@ -18,7 +18,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-DOCS_FIGURE = ("03_saturation", "grad_flow.png", os.path.join(ROOT, "docs", "img", "grad_flow.png"))
+DOCS_FIGURE = ("03_saturation", os.path.join("scratch", "grad_flow.png"), os.path.join(ROOT, "docs", "img", "grad_flow.png"))
 
 
 def sources(only=()):

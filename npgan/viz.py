@@ -1,8 +1,11 @@
 """Pictures: sample grids and training curves, saved as PNG. matplotlib is imported lazily (an optional
 dependency: `pip install -e .[examples]`), with the non-interactive Agg backend so it works with no screen."""
+import os
+
 import numpy as np
 
 from npgan.backend import to_cpu
+from npgan.checkpoint import atomic_file
 
 
 def _pyplot():
@@ -26,10 +29,22 @@ def image_grid(images, nrow=10, side=28, pad=2):
     return grid
 
 
+def save_figure(fig, path, **options):
+    """fig.savefig to `path` atomically (the format from the file's extension), then close the figure."""
+    try:
+        with atomic_file(path) as f:
+            fig.savefig(f, format=os.path.splitext(path)[1][1:].lower() or "png", **{"dpi": 100, **options})
+    finally:
+        _pyplot().close(fig)
+    return path
+
+
 def save_grid(images, path, nrow=10):
-    """Save images (N, 784) in [0, 1] as one PNG grid, white digits on black as in MNIST."""
+    """Save images (N, 784) in [0, 1] as one PNG grid, white digits on black as in MNIST (atomically: a
+    reader sees the old grid or the new one)."""
     import matplotlib.image
-    matplotlib.image.imsave(path, image_grid(images, nrow), cmap="gray", vmin=0.0, vmax=1.0)
+    with atomic_file(path) as f:
+        matplotlib.image.imsave(f, image_grid(images, nrow), cmap="gray", vmin=0.0, vmax=1.0, format="png")
     return path
 
 
@@ -62,9 +77,7 @@ def plot_curves(rows, path, window=50):
     ax_d.set_title("discriminator outputs")
     ax_d.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def _layer_fields(rows, net):
@@ -90,7 +103,5 @@ def plot_gradient_flow(rows, path, nets=("G", "D"), window=1):
         ax.set_title(f"{net}: gradient norm per layer")
         ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 

@@ -85,7 +85,14 @@ def test_ctrl_c_stops_both_ranks_and_one_process_resumes(tmp_path, data_dir):
     assert_close(state(os.path.join(out, "latest.npz")), state(os.path.join(straight, "latest.npz")), 1e-5)
 
 
-def test_a_batch_the_ranks_cannot_share_is_one_line(tmp_path, data_dir):
-    code, _, err = mpi(*TINY, "--batch-size", "15", "--data-dir", data_dir, "--out", str(tmp_path / "run"))
-    assert code != 0 and "argument --batch-size: 15 must be divisible by the 2 ranks" in err
+@pytest.mark.parametrize("flags, code, message", [
+    (["--batch-size", "15"], 2, "argument --batch-size: 15 must be divisible by the 2 ranks"),  # in the run
+    (["--epochs", "x"], 2, "argument --epochs: invalid int value"),                           # argparse's own
+    (["--resume", "nowhere.npz"], 1, "checkpoint 'nowhere.npz' does not exist"),               # a user error
+])
+def test_a_refusal_is_one_line_printed_once(tmp_path, data_dir, flags, code, message):
+    """Every rank refuses alike; rank 0 alone says so (npgan.console), so the user reads it once."""
+    got, _, err = mpi(*TINY, *flags, "--data-dir", data_dir, "--out", str(tmp_path / "run"))
+    assert got == code and err.count(message) == 1, err
+    assert err.count("error:") == 1 and err.count("usage:") <= 1, err
     assert "Traceback" not in err and not (tmp_path / "run").exists()

@@ -11,7 +11,7 @@ import pytest
 import scipy.linalg
 import scipy.special
 
-from conftest import SHARED_MNIST
+from conftest import real_mnist_path
 from idx_files import write_split
 from npgan import backend as B
 from npgan import metrics
@@ -157,13 +157,13 @@ def test_mode_coverage_counts_classes_at_the_threshold():
 
 # --- the sanity ordering on data: real held-out digits > one class > uniform noise -----------------------------
 
-@pytest.fixture(scope="module", params=["synthetic", "real"])
+@pytest.fixture(scope="module", params=["synthetic", pytest.param("real", marks=pytest.mark.mnist)])
 def digits(request):
     """(train, val, test) images and labels, and a small classifier trained here on `train`."""
     if request.param == "real":
-        data_dir = os.environ.get("NPGAN_DATA_DIR") or SHARED_MNIST  # as conftest's real_mnist_dir (a
-        if not os.path.exists(os.path.join(data_dir, "train-images-idx3-ubyte.gz")):  # function fixture)
-            pytest.skip("real MNIST files not found (set NPGAN_DATA_DIR)")
+        data_dir = real_mnist_path()  # as conftest's real_mnist_dir (a function fixture)
+        if data_dir is None:
+            pytest.skip("needs the real MNIST files: set NPGAN_DATA_DIR to their folder")
         images, labels = load_mnist("train", data_dir=data_dir)
         test = load_mnist("test", data_dir=data_dir)
         train, val = (images[:20000], labels[:20000]), (images[50000:], labels[50000:])
