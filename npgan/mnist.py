@@ -119,6 +119,9 @@ def train(args):
                            checkpoint_every=args.checkpoint_every, progress=not args.no_progress,
                            overwrite=args.overwrite, interrupt_after=args.interrupt_after,
                            log_grad_norms=args.log_grad_norms)
+    # what can be refused before the data load (seconds) is refused first; run.train checks both again
+    backend = B.resolve_backend(args.backend)
+    run.RunFolder(args.out).check_available(args.resume, args.overwrite)
     data_dir = args.data_dir
     if args.resume:
         saved = run.load_run_checkpoint(args.resume)
@@ -130,7 +133,7 @@ def train(args):
     comm = distributed.world()  # one process without mpiexec; under `mpiexec -n P`, P ranks
     ranks_share_cores(comm.local_size())  # P ranks on one machine: cores // P BLAS threads each
     images, labels, data = load_training_set(data_dir, recipe.train_images, log=print if comm.rank == 0 else _quiet)
-    result = run.train(recipe, images, config, backend=args.backend, resume=resume, changes=changes, data=data,
+    result = run.train(recipe, images, config, backend=backend, resume=resume, changes=changes, data=data,
                        comm=comm, sync_bn=args.sync_bn, labels=labels if recipe.conditional else None)
     return result.exit_code
 

@@ -107,3 +107,14 @@ def test_a_signal_while_sampling_is_one_line_and_leaves_no_file(run_dir, tmp_pat
     assert result.returncode == code, result.stderr
     assert "Traceback" not in result.stderr and result.stderr.strip() == f"npgan-mnist: {word}", result.stderr
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("job", ["train", "sample"])
+def test_an_unknown_backend_in_the_environment_is_one_line_before_any_work(run_dir, data_dir, tmp_path, capsys,
+                                                                             monkeypatch, job):
+    monkeypatch.setenv("NPGAN_BACKEND", "bogus")
+    argv = (TINY + ["--data-dir", data_dir, "--out", str(tmp_path / "run")] if job == "train"
+            else sample(run_dir, tmp_path / "s.npy"))
+    code, line = cli(argv, capsys)
+    assert code == 1 and "unknown backend 'bogus' (from $NPGAN_BACKEND)" in line, line
+    assert os.listdir(tmp_path) == []
