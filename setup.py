@@ -14,6 +14,11 @@ mpi = ["mpi4py>=3.1", "mpich>=4"]  # the mpich wheel brings an MPI library and i
 # kernelspec into the environment itself, which is the kernel nbclient starts.
 notebooks = ["jupytext>=1.14", "nbclient>=0.7", "nbformat>=5.7", "ipykernel>=6.0"] + examples
 lab = ["jupyterlab>=4"] + notebooks  # to open them: jupytext makes JupyterLab open the .py sources as notebooks
+# tests/test_cuda_compile.py compiles every CUDA kernel with NVRTC, no GPU needed (npgan/testing/nvrtc.py).
+# CuPy 14 (>=14,<15): that module calls CuPy's private kernel-source generators as CuPy 14 defines them, and
+# CuPy 14 finds NVIDIA's pip wheels by itself (13.6 does not): libnvrtc in nvidia-cuda-nvrtc-cu12, and the CUDA
+# headers (cuda_fp16.h...) in nvidia-cuda-runtime-cu12, without which CuPy will not assemble its compile options.
+gpu_check = ["cupy-cuda12x>=14,<15", "nvidia-cuda-nvrtc-cu12", "nvidia-cuda-runtime-cu12"]
 setup(
     name="npgan",
     version=version["__version__"],
@@ -29,6 +34,7 @@ setup(
         "lab": lab,
         "test": ["pytest>=7", "hypothesis>=6.60", "scipy>=1.9"] + notebooks + mpi,  # CI runs the notebooks, MPI
         "gpu": ["cupy-cuda12x>=12"],
+        "gpu-check": gpu_check,
         "mpi": mpi,
         "bench": ["torch>=2.0", "dezero==0.0.13"] + examples,  # DeZero: the speed table's third column
     },

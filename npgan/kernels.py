@@ -24,6 +24,7 @@ import functools
 from npgan import backend as B
 
 FUSED = []  # every function decorated with @fused, in definition order
+KERNELS = []  # every Elementwise and ColumnSum constructed, in construction order (tests' ones included)
 
 
 def fused(cuda=None, host=None):
@@ -53,15 +54,20 @@ class Elementwise:
     def __init__(self, in_params, out_params, body, name):
         self.in_params, self.out_params, self.body, self.name = in_params, out_params, body, name
         self._kernel = None
+        KERNELS.append(self)
+
+    def cupy_kernel(self):
+        """The cupy.ElementwiseKernel that runs this spelling (made once; CuPy compiles it at its first launch)."""
+        if self._kernel is None:
+            self._kernel = B.cupy.ElementwiseKernel(self.in_params, self.out_params, self.body, self.name)
+        return self._kernel
 
     def __call__(self, *args):
         arrays = [a for a in args if hasattr(a, "shape")]
         if B.get_array_module(*arrays) is not B.cupy:
             raise TypeError(f"{self.name} is a CUDA kernel; it was given {type(arrays[0]).__name__} arrays")
-        if self._kernel is None:
-            self._kernel = B.cupy.ElementwiseKernel(self.in_params, self.out_params, self.body, self.name)
         dtype = arrays[0].dtype
-        return self._kernel(*[a if hasattr(a, "shape") else dtype.type(a) for a in args])
+        return self.cupy_kernel()(*[a if hasattr(a, "shape") else dtype.type(a) for a in args])
 
     def __repr__(self):
         return f"Elementwise({self.name}: {self.body})"
@@ -74,14 +80,19 @@ class ColumnSum:
     def __init__(self, in_params, map_expr, name):
         self.in_params, self.map_expr, self.name = in_params, map_expr, name
         self._kernel = None
+        KERNELS.append(self)
+
+    def cupy_kernel(self):
+        """The cupy.ReductionKernel that runs this spelling (made once; CuPy compiles it at its first launch)."""
+        if self._kernel is None:
+            self._kernel = B.cupy.ReductionKernel(self.in_params, "T y", self.map_expr, "a + b", "y = a", "0",
+                                                  self.name)
+        return self._kernel
 
     def __call__(self, *args):
         if B.get_array_module(*args) is not B.cupy:
             raise TypeError(f"{self.name} is a CUDA kernel; it was given {type(args[0]).__name__} arrays")
-        if self._kernel is None:
-            self._kernel = B.cupy.ReductionKernel(self.in_params, "T y", self.map_expr, "a + b", "y = a", "0",
-                                                  self.name)
-        return self._kernel(*args, axis=0)
+        return self.cupy_kernel()(*args, axis=0)
 
     def __repr__(self):
         return f"ColumnSum({self.name}: Σ {self.map_expr})"
