@@ -213,6 +213,7 @@ def _endpoints(path, rows, z_dim):
 
 def make_figure(args):
     out = check_arguments(args)
+    args.backend = B.resolve_backend(args.backend)  # a backend it cannot use is refused before any loading
     checkpoint = args.figure2 or args.figure3
     saved = load_run_checkpoint(checkpoint)
     recipe = saved.recipe
