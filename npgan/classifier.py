@@ -272,7 +272,8 @@ def build_parser():
 
 
 def check_arguments(args):
-    """Every flag in its range, before any data are read (the batch size again once they are)."""
+    """Every flag in its range and --out acceptable, before any data are read (the batch size again once
+    they are)."""
     check_int("epochs", args.epochs, high=MAX_EPOCHS)
     check_int("batch_size", args.batch_size)
     check_float("lr", args.lr, 0.0, 1.0, low_open=True)
@@ -282,16 +283,18 @@ def check_arguments(args):
         check_int("hidden", width, high=MAX_WIDTH)
     check_int("seed", args.seed, low=0)
     check_float("min_accuracy", args.min_accuracy, 0.0, 1.0)
+    if args.out is not None:  # the default place depends on the data found: checked once they are read
+        check_output_file("out", args.out, (".npz",), overwrite=args.overwrite)
 
 
 def train_and_save(args):
     check_arguments(args)
     backend = B.resolve_backend(args.backend)
     data = mnist_training_data(args.data_dir)
-    out = args.out or default_classifier_path(subset=data[2] == "offline-subset")
-    if not args.out:  # the cache folder is made on first use
+    out = default_classifier_path(subset=data[2] == "offline-subset") if args.out is None else args.out
+    if args.out is None:  # the cache folder is made on first use
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    check_output_file("out", out, (".npz",), overwrite=args.overwrite)
+        check_output_file("out", out, (".npz",), overwrite=args.overwrite)
     check_int("batch_size", args.batch_size, high=len(data[0][0]))  # Batches needs one full batch
     clf = train_on_mnist(backend=backend, data=data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                          seed=args.seed, hidden=tuple(args.hidden))

@@ -176,7 +176,7 @@ def check_arguments(args):
             raise SettingError(name, "is a setting of the Parzen estimate: add --parzen")
     check_int("seed", args.seed, low=0)
     folder = os.path.isdir(args.checkpoint)
-    if args.plot and not folder:
+    if args.plot is not None and not folder:
         raise SettingError("plot", f"draws the metrics against the epochs of a run folder; {args.checkpoint!r} is "
                                    f"one checkpoint: give its folder (with ckpt_epochNNN.npz files), or drop --plot")
     checkpoints = epoch_checkpoints(args.checkpoint) if folder else [(None, args.checkpoint)]
@@ -184,7 +184,7 @@ def check_arguments(args):
         raise CheckpointError(f"no ckpt_epochNNN.npz in {args.checkpoint} (train with --checkpoint-every 1)")
     inputs = [path for _, path in checkpoints] + [args.classifier]
     for name, extensions in (("plot", viz.FIGURE_EXTENSIONS), ("json", (".json",))):
-        if getattr(args, name):
+        if getattr(args, name) is not None:
             check_output_file(name, getattr(args, name), extensions, inputs=inputs, overwrite=args.overwrite)
     if args.classifier and not os.path.exists(args.classifier):  # a typo must not start 30 epochs of training
         raise ClassifierError(f"--classifier {args.classifier} does not exist: name an existing classifier (make "
@@ -249,7 +249,7 @@ def evaluate(args):
         rows = evaluate_over_epochs(args.checkpoint, evaluator, args.n, args.seed, args.parzen, backend,
                                     memorise=memorise, **options)
         report["epochs"] = rows
-        if args.plot:
+        if args.plot is not None:
             plot_over_epochs(rows, real, args.plot, f"{rows[-1]['arch']} GAN on MNIST, {args.n} samples per epoch")
             print(f"wrote {args.plot}")
     else:
@@ -263,7 +263,7 @@ def evaluate(args):
         if memorise:
             print(format_memorisation(generated["memorisation"], memorise.sanity))
     report["seconds"] = round(time.perf_counter() - started, 1)
-    if args.json:
+    if args.json is not None:
         with atomic_file(args.json, "w") as f:
             json.dump(report, f, indent=1)
         print(f"wrote {args.json}")

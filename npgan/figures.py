@@ -186,7 +186,7 @@ def check_arguments(args):
     check_int("n", args.n, low=MIN_SAMPLES, optional=True, high=MAX_SAMPLES)
     check_int("seed", args.seed, low=0)
     checkpoint = args.figure2 or args.figure3
-    out = args.out or f"{figure}.png"
+    out = f"{figure}.png" if args.out is None else args.out
     return check_output_file("out", out, viz.FIGURE_EXTENSIONS, inputs=(checkpoint, args.endpoints),
                              overwrite=args.overwrite)
 

@@ -103,6 +103,7 @@ EVALUATE_FLAGS = [  # flags, the message (argparse: exit 2)
     (["--json", "OUT"], "argument --json: 'OUT' is a folder"),
     (["--json", "OUT/none/s.json"], "argument --json: the folder"),
     (["--json", "CKPT"], "must end in .json"),
+    (["--json", ""], "argument --json: needs a file name"),
 ]
 
 
@@ -262,6 +263,7 @@ FIGURE_FLAGS = [  # flags (CKPT: the unconditional checkpoint, COND: the conditi
     (["--figure3", "CKPT", "--out", "OUT"], "argument --out: 'OUT' is a folder"),
     (["--figure3", "CKPT", "--out", "OUT/none/f.png"], "argument --out: the folder"),
     (["--figure3", "CKPT", "--out", "CKPT"], "must end in .png"),
+    (["--figure3", "CKPT", "--out", ""], "argument --out: needs a file name"),
 ]
 
 
@@ -378,6 +380,7 @@ CLASSIFIER_FLAGS = [
     (["--out", "OUT"], "argument --out: 'OUT' is a folder; give a file name ending in .npz"),
     (["--out", "OUT/clf.pkl"], "argument --out: 'OUT/clf.pkl' must end in .npz"),
     (["--out", "OUT/none/clf.npz"], "argument --out: the folder"),
+    (["--out", ""], "argument --out: needs a file name"),
 ]
 
 
