@@ -29,6 +29,9 @@ from npgan import backend as B
 from npgan import nn, optim
 from npgan._version import __version__
 from npgan.checkpoint import load_checkpoint, save_checkpoint
+from npgan.console import ArgumentParser, run_command, say
+from npgan.data.mnist import MnistFormatError, MnistNotFoundError
+from npgan.settings import SettingError, check_float, check_int, check_output_file
 
 CLASSIFIER_ENV = "NPGAN_CLASSIFIER"
 FILE_NAME = "mnist_classifier.npz"
@@ -130,11 +133,27 @@ class MnistClassifier:
 
     @classmethod
     def load(cls, path, backend="numpy"):
+        """The classifier saved at `path`; ClassifierError (or CheckpointError) naming the file when it is
+        not one, is damaged, or holds non-finite weights."""
         state = load_checkpoint(path)
-        config = json.loads(state["config"])
-        clf = cls(config["hidden"], config["p_input"], config["p_hidden"], config["inp"], config["classes"])
-        clf.net.load_state_dict(state["classifier"])
-        clf.info = json.loads(state["info"])
+        if "trainer" in state or "layout" in state:
+            raise ClassifierError(f"{path} is a GAN checkpoint, not a classifier (examples/train_classifier.py "
+                                  f"makes one)")
+        missing = [name for name in ("classifier", "config", "info") if name not in state]
+        if missing:
+            raise ClassifierError(f"{path} is an npgan checkpoint but not a classifier (it has no "
+                                  f"{', '.join(missing)} entry)")
+        try:
+            config = json.loads(state["config"])
+            clf = cls(config["hidden"], config["p_input"], config["p_hidden"], config["inp"], config["classes"])
+            clf.net.load_state_dict(state["classifier"])
+            clf.info = dict(json.loads(state["info"]))
+        except (KeyError, TypeError, ValueError, AttributeError) as error:  # StateDictMismatch is a ValueError
+            raise ClassifierError(f"{path}: damaged classifier file ({type(error).__name__}: {error})") from None
+        bad = [name for name, param in clf.net.named_parameters() if not np.isfinite(param.data).all()]
+        if bad:
+            raise ClassifierError(f"{path}: the classifier's {', '.join(bad[:3])} hold non-finite values; retrain "
+                                  f"it with examples/train_classifier.py")
         return clf.to(backend)
 
 
@@ -173,14 +192,21 @@ def train_classifier(images, labels, test=None, epochs=None, batch_size=None, lr
     return clf
 
 
-def train_on_mnist(data_dir=None, backend="numpy", log=print, **kwargs):
-    """Train on MNIST's first 50,000 training images, score on the test set; `info` records the source."""
+def mnist_training_data(data_dir=None):
+    """(train, test, source): MNIST's first 50,000 training images and labels (the classifier trains on
+    them), the test set (images, labels), and where they came from ("mnist" or "offline-subset")."""
     from npgan.data import load_mnist, train_validation_split
     split = load_mnist("train", data_dir=data_dir)
-    (train_x, train_y), _ = train_validation_split(*split, TRAINING["n_train"])
-    test = load_mnist("test", data_dir=data_dir)
-    clf = train_classifier(train_x, train_y, test=test, backend=backend, log=log, **kwargs)
-    clf.info["data_source"] = "offline-subset" if split.is_subset else "mnist"
+    train, _ = train_validation_split(*split, TRAINING["n_train"])
+    return train, load_mnist("test", data_dir=data_dir), "offline-subset" if split.is_subset else "mnist"
+
+
+def train_on_mnist(data_dir=None, backend="numpy", log=print, data=None, **kwargs):
+    """Train on MNIST's first 50,000 training images, score on the test set; `info` records the source.
+    data: the (train, test, source) of mnist_training_data, when already loaded."""
+    train, test, source = data or mnist_training_data(data_dir)
+    clf = train_classifier(*train, test=test, backend=backend, log=log, **kwargs)
+    clf.info["data_source"] = source
     return clf
 
 
@@ -196,12 +222,15 @@ def load_or_train_classifier(path=None, data_dir=None, backend="numpy", train=Tr
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     if os.path.exists(path):
         clf = MnistClassifier.load(path, backend)
+        if (clf.config["inp"], clf.config["classes"]) != (784, 10):
+            raise ClassifierError(f"{path} classifies {clf.config['inp']}-pixel images into {clf.config['classes']} "
+                                  f"classes; the metrics need MNIST's 784 pixels and 10 digits")
         if not (full_data and trained_on_subset(clf)):
             return clf
         if explicit or not train:
             raise ClassifierError(f"{path} was trained on the offline MNIST subset ({provenance(clf)}), but full "
                                   f"MNIST is available here: retrain it with `python examples/train_classifier.py "
-                                  f"--out {path}`, or drop it to use the default one")
+                                  f"--out {path} --overwrite`, or drop it to use the default one")
         log(f"{path} was trained on the offline subset; full MNIST is available now, so it is retrained")
     elif not train:
         raise FileNotFoundError(f"no MNIST classifier at {path}: run `python examples/train_classifier.py` "
@@ -215,33 +244,78 @@ def load_or_train_classifier(path=None, data_dir=None, backend="numpy", train=Tr
     return clf
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(prog="train_classifier.py", description="Train the MNIST classifier behind "
-                                "npgan.metrics (FID, classifier score, mode coverage) and cache it.",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--out", help="where to save it (default: $NPGAN_CLASSIFIER, else the MNIST cache folder)")
+# --- the command line (examples/train_classifier.py) ------------------------------------------------------------
+
+PROG = "train_classifier.py"
+MAX_EPOCHS, MAX_WIDTH, MAX_LAYERS = 1000, 4096, 8
+
+
+def build_parser():
+    p = ArgumentParser(prog=PROG, description="Train the MNIST classifier behind npgan.metrics (FID, classifier "
+                       "score, mode coverage) and cache it.", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--out", help="the .npz to write (default: $NPGAN_CLASSIFIER, else the MNIST cache folder)")
+    p.add_argument("--overwrite", action="store_true", help="replace --out (or the cached classifier) if it exists")
     p.add_argument("--data-dir", help="folder with the MNIST IDX files (default: $NPGAN_DATA_DIR, the cache, a "
                                       "download)")
     p.add_argument("--backend", choices=B.BACKENDS, help="array backend (default: $NPGAN_BACKEND, else numpy)")
-    p.add_argument("--epochs", type=int, default=TRAINING["epochs"])
-    p.add_argument("--batch-size", type=int, default=TRAINING["batch_size"])
-    p.add_argument("--lr", type=float, default=TRAINING["lr"], help="Adam learning rate (halved for the last "
-                                                                      "quarter of the epochs)")
-    p.add_argument("--hidden", type=int, nargs="+", default=list(DEFAULTS["hidden"]), help="hidden widths")
+    p.add_argument("--epochs", type=int, default=TRAINING["epochs"], help=f"1-{MAX_EPOCHS}")
+    p.add_argument("--batch-size", type=int, default=TRAINING["batch_size"],
+                   help="1 to the number of training images")
+    p.add_argument("--lr", type=float, default=TRAINING["lr"], help="Adam learning rate in (0, 1] (halved for "
+                                                                      "the last quarter of the epochs)")
+    p.add_argument("--hidden", type=int, nargs="+", default=list(DEFAULTS["hidden"]),
+                   help=f"hidden widths, 1-{MAX_WIDTH} each, at most {MAX_LAYERS} layers")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--min-accuracy", type=float, default=0.98, help="exit with status 1 below this test accuracy")
-    args = p.parse_args(argv)
+    p.add_argument("--min-accuracy", type=float, default=0.98, help="exit with status 1 below this test accuracy, "
+                                                                      "in [0, 1] (the classifier is saved anyway)")
+    return p
+
+
+def check_arguments(args):
+    """Every flag in its range and --out acceptable, before any data are read (the batch size again once
+    they are)."""
+    check_int("epochs", args.epochs, high=MAX_EPOCHS)
+    check_int("batch_size", args.batch_size)
+    check_float("lr", args.lr, 0.0, 1.0, low_open=True)
+    if len(args.hidden) > MAX_LAYERS:
+        raise SettingError("hidden", f"at most {MAX_LAYERS} layers, got {len(args.hidden)}")
+    for width in args.hidden:
+        check_int("hidden", width, high=MAX_WIDTH)
+    check_int("seed", args.seed, low=0)
+    check_float("min_accuracy", args.min_accuracy, 0.0, 1.0)
+    if args.out is not None:  # the default place depends on the data found: checked once they are read
+        check_output_file("out", args.out, (".npz",), overwrite=args.overwrite)
+
+
+def train_and_save(args):
+    check_arguments(args)
     backend = B.resolve_backend(args.backend)
-    clf = train_on_mnist(args.data_dir, backend, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+    data = mnist_training_data(args.data_dir)
+    out = default_classifier_path(subset=data[2] == "offline-subset") if args.out is None else args.out
+    if args.out is None:  # the cache folder is made on first use
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        check_output_file("out", out, (".npz",), overwrite=args.overwrite)
+    check_int("batch_size", args.batch_size, high=len(data[0][0]))  # Batches needs one full batch
+    clf = train_on_mnist(backend=backend, data=data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                          seed=args.seed, hidden=tuple(args.hidden))
-    out = args.out or default_classifier_path(subset=trained_on_subset(clf))
+    if not all(np.isfinite(B.to_cpu(param.data)).all() for param in clf.net.parameters()):
+        raise ClassifierError(f"training diverged (the weights hold NaN or inf at --lr {args.lr}): nothing saved; "
+                              f"try a lower --lr")
     clf.save(out)
     print(json.dumps(clf.info))
     print(f"{provenance(clf)}, after {clf.info['train_seconds']:.0f} s on {backend}; saved to {out}")
     if clf.info["test_accuracy"] < args.min_accuracy:
-        print(f"below --min-accuracy {args.min_accuracy}", file=sys.stderr)
+        say(f"{PROG}: error: test accuracy {clf.info['test_accuracy']:.4f} is below --min-accuracy "
+            f"{args.min_accuracy} (the classifier is saved at {out})")
         return 1
     return 0
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return run_command(lambda: train_and_save(args), PROG, (ClassifierError, MnistNotFoundError, MnistFormatError),
+                       parser)
 
 
 if __name__ == "__main__":

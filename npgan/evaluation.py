@@ -12,7 +12,7 @@ number means something. The samples are those of `mnist_gan.py --checkpoint C --
 The metrics are defined in npgan/metrics.py; the classifier is trained on first use (or by
 examples/train_classifier.py) and cached. --parzen adds the paper's Parzen-window estimate (about 10 s
 per model on a 2-core CPU at the paper's 10,000 samples; its docstring says why it is a poor measure).
---memorisation adds the memorisation number of npgan/figures.py (the median distance of the samples to
+--memorisation adds the memorisation number of npgan/memorisation.py (the median distance of the samples to
 their nearest training image over the same for test digits: about 1 means no copying, 0 replaying).
 """
 import argparse
@@ -23,43 +23,17 @@ import re
 import sys
 import time
 
-import numpy as np
-
 from npgan import backend as B
-from npgan.checkpoint import CheckpointError
-from npgan.console import run_command
+from npgan import viz
+from npgan.checkpoint import CheckpointError, atomic_file
 from npgan.classifier import ClassifierError
+from npgan.console import ArgumentParser, run_command
 from npgan.data.mnist import MnistFormatError, MnistNotFoundError
-from npgan.figures import Memorisation, format_memorisation, training_images
-from npgan.metrics import MIN_FRACTION, PAPER_VALIDATION_SIZE, MnistEvaluator
-from npgan.runstate import load_generator, load_run_checkpoint, sample
-from npgan.settings import check_int
-
-PROG = "evaluate.py"
-
-
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("checkpoint", help="a checkpoint of examples/mnist_gan.py, or a run folder: then every "
-                                      "ckpt_epochNNN.npz in it, one row per epoch")
-    p.add_argument("--n", type=int, default=10000, help="samples to draw (the paper's Parzen protocol: 10000)")
-    p.add_argument("--parzen", action="store_true", help="also the Parzen-window log-likelihood (slow)")
-    p.add_argument("--parzen-test", type=int, help="Parzen: score only the first N test images (default all)")
-    p.add_argument("--parzen-validation", type=int, default=PAPER_VALIDATION_SIZE,
-                   help="Parzen: validation images (from train 50,000-60,000) that choose σ")
-    p.add_argument("--memorisation", action="store_true",
-                   help="also the memorisation number: median distance of the samples to their nearest training "
-                        "image over the same for n test digits (about 1: no copying; near 0: replays the training set)")
-    p.add_argument("--json", help="write every number to this JSON file")
-    p.add_argument("--plot", help="run-folder mode: save the metrics-vs-epochs figure here")
-    p.add_argument("--backend", choices=B.BACKENDS, help="array backend (default: $NPGAN_BACKEND, else numpy)")
-    p.add_argument("--data-dir", help="folder with the MNIST IDX files (default: $NPGAN_DATA_DIR, the cache, a "
-                                      "download)")
-    p.add_argument("--classifier", help="classifier .npz (default: $NPGAN_CLASSIFIER, else the MNIST cache "
-                                        "folder; trained there on first use)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the noise (and of the reference images)")
-    return p.parse_args(argv)
+from npgan.memorisation import DataError, Memorisation, format_memorisation, training_images
+from npgan.metrics import MIN_FRACTION, PAPER_VALIDATION_SIZE, MnistEvaluator, TooFewDigits
+from npgan.runstate import load_generator, load_run_checkpoint, non_finite, sample
+from npgan.settings import SettingError, check_int, check_output_file
+from npgan.viz_metrics import plot_over_epochs
 
 
 def sample_images(checkpoint, n, backend="numpy", seed=0):
@@ -79,7 +53,7 @@ def describe(checkpoint):
 def score(images, evaluator, parzen=False, parzen_test=None, parzen_validation=PAPER_VALIDATION_SIZE,
           memorise=None):
     """All metrics of `images` as a dict (Parzen under "parzen" when asked for; the memorisation number
-    under "memorisation" when `memorise`, an npgan.figures.Memorisation, is given)."""
+    under "memorisation" when `memorise`, an npgan.memorisation.Memorisation, is given)."""
     result = evaluator.classifier_metrics(images)
     if memorise is not None:
         result["memorisation"] = memorise(images)
@@ -155,63 +129,114 @@ def evaluate_over_epochs(run_dir, evaluator, n, seed=0, parzen=False, backend="n
     return rows
 
 
-def plot_over_epochs(rows, real, path, title=""):
-    """FID, classifier score, coverage/entropy and (if present) Parzen LL against epochs, real data dashed."""
-    from npgan.viz import _pyplot
-    plt = _pyplot()
-    epochs = [r["epoch"] for r in rows]
-    panels = [("fid", "FID (lower is better)"), ("classifier_score", "classifier score (max 10)"),
-              ("class_entropy", "class entropy, nats (max 2.303)")]
-    if rows and "parzen" in rows[0]:
-        panels.append(("parzen", "Parzen LL, nats (± s.e.)"))
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.4))
-    for ax, (key, label) in zip(np.atleast_1d(axes), panels):
-        if key == "parzen":
-            ax.errorbar(epochs, [r["parzen"]["mean"] for r in rows], [r["parzen"]["sem"] for r in rows],
-                        marker="o", capsize=3)
-            level = real.get("parzen", {}).get("mean")
-        else:
-            ax.plot(epochs, [r[key] for r in rows], marker="o")
-            level = real.get(key)
-        if key == "fid":
-            ax.set_yscale("log")
-        if key == "class_entropy":
-            twin = ax.twinx()
-            twin.plot(epochs, [r["classes_covered"] for r in rows], color="C1", ls=":", marker="s", ms=3)
-            twin.set_ylim(0, 10.5)
-            twin.set_ylabel("classes covered", color="C1")
-        if key == "parzen":
-            ax.axhline(225.0, color="C3", ls=":", lw=1, label="the paper's GAN: 225")
-        if level is not None:
-            ax.axhline(level, color="gray", ls="--", lw=1, label="real digits")
-            ax.legend(loc="best", fontsize=8)
-        ax.set_xlabel("epoch")
-        ax.set_title(label, fontsize=10)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+# --- the command line (examples/evaluate.py, npgan-evaluate) -----------------------------------------------------
+
+PROG = "evaluate.py"
+MIN_SAMPLES, MAX_SAMPLES = 10, 100_000  # 10: a sample in each class can count; 100,000: 314 MB of images a set
 
 
-USER_ERRORS = (CheckpointError, ClassifierError, MnistNotFoundError, MnistFormatError, B.BackendUnavailableError,
-               OSError)
+def parse_args(argv=None):
+    return build_parser().parse_args(argv)
+
+
+def build_parser():
+    p = ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0],
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("checkpoint", help="a checkpoint of examples/mnist_gan.py, or a run folder: then every "
+                                      "ckpt_epochNNN.npz in it, one row per epoch")
+    p.add_argument("--n", type=int, default=10000, help=f"samples to draw, {MIN_SAMPLES}-{MAX_SAMPLES} (the paper's "
+                                                       f"Parzen protocol: 10000); the real digits compared with "
+                                                       f"them are as many, or all there are (a note says so)")
+    p.add_argument("--parzen", action="store_true", help="also the Parzen-window log-likelihood (slow)")
+    p.add_argument("--parzen-test", type=int, help="Parzen: score only the first N test images (default: all)")
+    p.add_argument("--parzen-validation", type=int, help=f"Parzen: validation images (from train 50,000-60,000) "
+                                                         f"that choose σ (default: the paper's {PAPER_VALIDATION_SIZE})")
+    p.add_argument("--memorisation", action="store_true",
+                   help="also the memorisation number: median distance of the samples to their nearest training "
+                        "image over the same for n test digits (about 1: no copying; near 0: replays the training set)")
+    p.add_argument("--json", help="write every number to this .json file")
+    p.add_argument("--plot", help=f"with a run folder: save the metrics-vs-epochs figure here ("
+                                  f"{', '.join(viz.FIGURE_EXTENSIONS)})")
+    p.add_argument("--overwrite", action="store_true", help="replace --json / --plot if they exist")
+    p.add_argument("--backend", choices=B.BACKENDS, help="array backend (default: $NPGAN_BACKEND, else numpy)")
+    p.add_argument("--data-dir", help="folder with the MNIST IDX files (default: $NPGAN_DATA_DIR, the cache, a "
+                                      "download)")
+    p.add_argument("--classifier", help="an existing classifier .npz (default: $NPGAN_CLASSIFIER, else the MNIST "
+                                        "cache folder; trained there on first use)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the noise (and of the reference images)")
+    return p
+
+
+def check_arguments(args):
+    """Everything the command can check before its work: the flags' ranges, the checkpoints (each loaded;
+    a diverged generator refused), the outputs, the named classifier. Returns [(epoch, path)]."""
+    check_int("n", args.n, low=MIN_SAMPLES, high=MAX_SAMPLES)
+    for name in ("parzen_test", "parzen_validation"):
+        if check_int(name, getattr(args, name), optional=True) is not None and not args.parzen:
+            raise SettingError(name, "is a setting of the Parzen estimate: add --parzen")
+    check_int("seed", args.seed, low=0)
+    folder = os.path.isdir(args.checkpoint)
+    if args.plot is not None and not folder:
+        raise SettingError("plot", f"draws the metrics against the epochs of a run folder; {args.checkpoint!r} is "
+                                   f"one checkpoint: give its folder (with ckpt_epochNNN.npz files), or drop --plot")
+    checkpoints = epoch_checkpoints(args.checkpoint) if folder else [(None, args.checkpoint)]
+    if not checkpoints:
+        raise CheckpointError(f"no ckpt_epochNNN.npz in {args.checkpoint} (train with --checkpoint-every 1)")
+    inputs = [path for _, path in checkpoints] + [args.classifier]
+    for name, extensions in (("plot", viz.FIGURE_EXTENSIONS), ("json", (".json",))):
+        if getattr(args, name) is not None:
+            check_output_file(name, getattr(args, name), extensions, inputs=inputs, overwrite=args.overwrite)
+    if args.classifier and not os.path.exists(args.classifier):  # a typo must not start 30 epochs of training
+        raise ClassifierError(f"--classifier {args.classifier} does not exist: name an existing classifier (make "
+                              f"one with examples/train_classifier.py --out {args.classifier}), or leave "
+                              f"--classifier out to use the cached one (trained on first use)")
+    for _, path in checkpoints:
+        saved = load_run_checkpoint(path)
+        bad = non_finite(saved.state["trainer"].get("G", {})) + \
+            [f"average's {name}" for name in non_finite(saved.state.get("ema", {}).get("G", {}))]
+        if bad:
+            raise CheckpointError(f"{path}: the generator's {', '.join(bad[:3])} hold non-finite values (the run "
+                                  f"diverged); evaluate an earlier checkpoint")
+    return checkpoints
+
+
+def available(args, evaluator):
+    """How many real digits each comparison gets: what was asked for, or all there are (and a note saying
+    so when that is fewer than asked). Returns the Parzen options and the number of held-out test digits."""
+    val, test, train = len(evaluator.val_x), len(evaluator.test_x), len(evaluator.train_x)
+    counts = [("n", args.n, val, f"the real-data column uses all {val} validation digits")]
+    if args.parzen:
+        counts += [("parzen-test", args.parzen_test, test, f"the Parzen estimate scores all {test} test digits"),
+                   ("parzen-validation", args.parzen_validation, val, f"σ is chosen on all {val} validation digits"),
+                   ("n", args.n, train, f"the real data's Parzen window holds all {train} training digits")]
+    if args.memorisation:
+        counts.append(("n", args.n, test, f"the memorisation number compares with all {test} test digits"))
+    for flag, asked, there, note in counts:
+        if asked is not None and asked > there:
+            print(f"note: --{flag} {asked}: {note} there are")
+    validation = args.parzen_validation or PAPER_VALIDATION_SIZE
+    return {"parzen_test": args.parzen_test, "parzen_validation": min(validation, val)}, min(args.n, test)
+
+
+USER_ERRORS = (ClassifierError, DataError, TooFewDigits, MnistNotFoundError, MnistFormatError)
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    return run_command(lambda: evaluate(args), PROG, USER_ERRORS)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return run_command(lambda: evaluate(args), PROG, USER_ERRORS, parser)
 
 
 def evaluate(args):
-    check_int("n", args.n)
+    checkpoints = check_arguments(args)
     backend = B.resolve_backend(args.backend)
     started = time.perf_counter()
+    # the run's training images (or DataError: not the run's data) before a classifier may be trained
+    train = training_images(load_run_checkpoint(checkpoints[0][1]), args.data_dir) if args.memorisation else None
     evaluator = MnistEvaluator(args.data_dir, backend, classifier_path=args.classifier)
-    options = {"parzen_test": args.parzen_test, "parzen_validation": args.parzen_validation}
+    options, heldout = available(args, evaluator)
+    memorise = Memorisation(train, evaluator.test_x[:heldout], backend) if args.memorisation else None
     real = reference(evaluator, args.n, args.seed, args.parzen, **options)
-    memorise = _memorisation(args, evaluator, backend) if args.memorisation else None
     if memorise:
         real["memorisation"] = memorise.sanity
     report = {"n": args.n, "seed": args.seed, "backend": backend, "data_source": evaluator.data_source,
@@ -220,13 +245,11 @@ def evaluate(args):
               "real": real}
     print(f"classifier: {evaluator.provenance} (here: {evaluator.test_accuracy:.2%} on {len(evaluator.test_x)} "
           f"test digits from {evaluator.data_source})")
-    if os.path.isdir(args.checkpoint):
+    if checkpoints[0][0] is not None:  # a run folder
         rows = evaluate_over_epochs(args.checkpoint, evaluator, args.n, args.seed, args.parzen, backend,
                                     memorise=memorise, **options)
-        if not rows:
-            raise CheckpointError(f"no ckpt_epochNNN.npz in {args.checkpoint} (train with --checkpoint-every 1)")
         report["epochs"] = rows
-        if args.plot:
+        if args.plot is not None:
             plot_over_epochs(rows, real, args.plot, f"{rows[-1]['arch']} GAN on MNIST, {args.n} samples per epoch")
             print(f"wrote {args.plot}")
     else:
@@ -240,21 +263,11 @@ def evaluate(args):
         if memorise:
             print(format_memorisation(generated["memorisation"], memorise.sanity))
     report["seconds"] = round(time.perf_counter() - started, 1)
-    if args.json:
-        with open(args.json, "w") as f:
+    if args.json is not None:
+        with atomic_file(args.json, "w") as f:
             json.dump(report, f, indent=1)
         print(f"wrote {args.json}")
     return 0
-
-
-def _memorisation(args, evaluator, backend):
-    """The Memorisation reference of this evaluation: the images the checkpoint's run trained on (its
-    recipe's train_images) and the first n test digits."""
-    first = epoch_checkpoints(args.checkpoint)[:1] if os.path.isdir(args.checkpoint) else [(0, args.checkpoint)]
-    if not first:
-        raise CheckpointError(f"no ckpt_epochNNN.npz in {args.checkpoint} (train with --checkpoint-every 1)")
-    recipe = load_run_checkpoint(first[0][1]).recipe
-    return Memorisation(training_images(recipe, args.data_dir), evaluator.test_x[:args.n], backend)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from npgan import backend as B
 PAPER_SIGMAS = tuple(float(s) for s in np.logspace(-1.0, 0.0, 10))  # parzen_ll.py's grid
 PAPER_VALIDATION_SIZE = 1000  # parzen_ll.py's --limit_size: the first 1,000 of train 50,000-60,000
 MIN_FRACTION = 0.02
+MIN_DIGITS = 10  # real digits each comparison of MnistEvaluator needs at least (a covariance needs 2)
 _BATCH_ELEMENTS = 1 << 22  # a batch of distances holds at most 4M float64 (32 MB)
 
 
@@ -171,6 +172,10 @@ def classifier_metrics(features, probs, reference_stats, min_fraction=MIN_FRACTI
 
 # --- the MNIST protocol ------------------------------------------------------------------------------------
 
+class TooFewDigits(ValueError):
+    """The MNIST data at hand hold too few validation or test digits for the metrics' references."""
+
+
 class MnistEvaluator:
     """Everything the metrics compare against, loaded once: the MNIST test set and its classifier feature
     statistics, the validation slice (train 50,000–60,000), and the classifier (npgan.classifier).
@@ -188,6 +193,9 @@ class MnistEvaluator:
         self.data_source = split.source
         (self.train_x, _), (self.val_x, _) = train_validation_split(*split)
         self.test_x, self.test_y = load_mnist("test", data_dir=data_dir)
+        if min(len(self.val_x), len(self.test_x)) < MIN_DIGITS:  # checked before a classifier is trained
+            raise TooFewDigits(f"the MNIST data here ({split.path}) give {len(self.val_x)} validation and "
+                               f"{len(self.test_x)} test digits; the metrics need at least {MIN_DIGITS} of each")
         self.classifier = classifier or load_or_train_classifier(classifier_path, data_dir, self.backend,
                                                                  log=log, full_data=not split.is_subset)
         self.provenance = provenance(self.classifier)

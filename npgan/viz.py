@@ -1,11 +1,17 @@
 """Pictures: sample grids and training curves, saved as PNG. matplotlib is imported lazily (an optional
-dependency: `pip install -e .[examples]`), with the non-interactive Agg backend so it works with no screen."""
+dependency: `pip install -e .[examples]`), with the non-interactive Agg backend so it works with no screen.
+A figure a command names on its command line goes through `save_figure`: one of FIGURE_EXTENSIONS, written
+atomically, so an error or Ctrl-C mid-save leaves no partial file."""
 import os
 
 import numpy as np
 
 from npgan.backend import to_cpu
 from npgan.checkpoint import atomic_file
+
+# The formats a command accepts for a figure (matplotlib's Agg writes each; jpg through Pillow, which
+# matplotlib requires): a command checks the name before its work starts (npgan.settings.check_output_file).
+FIGURE_EXTENSIONS = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
 
 
 def _pyplot():
@@ -30,7 +36,9 @@ def image_grid(images, nrow=10, side=28, pad=2):
 
 
 def save_figure(fig, path, **options):
-    """fig.savefig to `path` atomically (the format from the file's extension), then close the figure."""
+    """fig.savefig to `path` in the format its extension names (one of FIGURE_EXTENSIONS; dpi 100 unless
+    given), through a temporary file renamed over `path` at the end (npgan.checkpoint.atomic_file): readers
+    never see half a figure. The figure is closed."""
     try:
         with atomic_file(path) as f:
             fig.savefig(f, format=os.path.splitext(path)[1][1:].lower() or "png", **{"dpi": 100, **options})

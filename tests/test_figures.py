@@ -190,7 +190,8 @@ def test_figure3_writes_one_png_seeded_or_from_given_endpoints(tiny_run, tmp_pat
     z1, z2 = figures.line_endpoints(3, recipe, seed=2)
     endpoints = str(tmp_path / "ends.npy")
     np.save(endpoints, np.stack([z1, z2], axis=1))
-    assert figures.main(["--figure3", ckpt, "--endpoints", endpoints, "--steps", "5", "--out", png]) == 0
+    assert figures.main(["--figure3", ckpt, "--endpoints", endpoints, "--steps", "5", "--out", png,
+                         "--overwrite"]) == 0  # an existing figure is replaced only when asked
     images = figures.figure3(G, recipe, png, 3, 5, endpoints=np.load(endpoints))
     np.testing.assert_array_equal(images, figures.figure3(G, recipe, png, 3, 5, seed=2))
     ends = images.reshape(3, 5, -1)[:, [0, -1]]  # each line starts at G(z1) and ends at G(z2)
@@ -204,7 +205,7 @@ def test_figure3_writes_one_png_seeded_or_from_given_endpoints(tiny_run, tmp_pat
     (["--figure2", "C", "--figure3", "C"], "not allowed with argument"),
     (["--figure3", "CKPT", "--steps", "1"], "argument --steps: must be an integer >= 2"),
     (["--figure3", "CKPT", "--rows", "0"], "argument --rows: must be an integer >= 1"),
-    (["--figure2", "CKPT", "--n", "-5"], "argument --n: must be an integer >= 1"),
+    (["--figure2", "CKPT", "--n", "-5"], "argument --n: must be an integer >= 10"),
     (["--figure3", "CKPT", "--steps", "x"], "argument --steps: invalid int value"),
 ])
 def test_bad_arguments_end_in_one_line_and_exit_2(tiny_run, capsys, flags, message):
