@@ -8,7 +8,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from npgan.course.cells import exercise_cells, is_notebook, read_cells
+from npgan.course.cells import find_exercises, notebook_cells
 from npgan.gradcheck import gradcheck_function
 from npgan.nn import functional as F
 from npgan.nn import losses
@@ -158,12 +158,13 @@ def _load(source, name, path):
 def grade(path, only=None, log=print):
     """Grade every exercise of a notebook (its `# EXERCISE:` cells) or of a plain module (all exercises,
     or `only`). Prints one line per exercise; returns the list of Results."""
-    cells = exercise_cells(path)
-    if not cells and is_notebook(path):
+    sources, is_notebook = notebook_cells(path)
+    cells = find_exercises(sources)
+    if not cells and is_notebook:
         log(f"{path}: this notebook has no exercises (no `# EXERCISE:` cell)")
         return []
     if not cells:  # a module of answers: every exercise, from the whole file
-        source = "\n".join(read_cells(path))
+        source = "\n".join(sources)
         cells = {name: source for name in EXERCISES}
     names = [name for name in cells if only is None or name in only]
     log(f"grading {path}: {len(names)} exercise(s)")
