@@ -1,18 +1,20 @@
 """python -m npgan.course strip NOTEBOOK... -o DIR [--ipynb] [--force]
-python -m npgan.course grade FILE [--only NAME,...]
+python -m npgan.course grade FILE [--only NAME,...] [--timeout SECONDS]
 
 Every mistake ends as one line: a bad flag or output folder is argparse's (exit 2), a file that is not a
-notebook `prog: error: ...` (exit 1), Ctrl-C `prog: interrupted` (exit 130)."""
+notebook `prog: error: ...` (exit 1), Ctrl-C `prog: interrupted` (exit 130, the answers' process killed)."""
 import argparse
 import os
 import sys
 
 from npgan.console import ArgumentParser, run_command
 from npgan.course.cells import NotebookError, plan_strip, write_plan
-from npgan.course.exercises import EXERCISES, grade
+from npgan.course.exercises import EXERCISES
+from npgan.course.grader import DEFAULT_TIMEOUT, MAX_TIMEOUT, grade
+from npgan.course.sandbox import GraderError
 
 PROG = "python -m npgan.course"
-USER_ERRORS = (NotebookError,)
+USER_ERRORS = (NotebookError, GraderError)
 
 
 def existing_file(path):
@@ -44,9 +46,12 @@ def build_parser():
     strip.add_argument("--ipynb", action="store_true", help="also write each .py source as a .ipynb (jupytext)")
     strip.add_argument("--force", action="store_true",
                        help="replace student copies that differ from what strip writes (edited ones included)")
-    grader = commands.add_parser("grade", help="check each exercise; exit status 1 if any fails")
+    grader = commands.add_parser("grade", help="check each exercise; exit status 0 only if every one passes")
     grader.add_argument("file", type=existing_file, help="a student's notebook (.py or .ipynb) or module")
     grader.add_argument("--only", type=exercise_names, help="comma-separated exercises to grade")
+    grader.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                        help=f"time each exercise may take, in its own process (default {DEFAULT_TIMEOUT:g}, "
+                             f"at most {MAX_TIMEOUT:g}); what the answers print is not shown")
     return parser, {"strip": strip, "grade": grader}
 
 
@@ -59,7 +64,7 @@ def strip_command(args):
 
 
 def grade_command(args):
-    results = grade(args.file, only=args.only)
+    results = grade(args.file, only=args.only, timeout=args.timeout)
     return 0 if results and all(r.passed for r in results) else 1
 
 
