@@ -228,6 +228,17 @@ def test_strip_keeps_an_edited_student_copy_unless_forced(course, tmp_path, capf
     assert sorted(os.listdir(out)) == [course.name]  # no temporary file left beside it
 
 
+def test_strip_ipynb_twice_writes_the_same_file_and_keeps_an_edited_one(course, tmp_path, capfd):
+    pytest.importorskip("jupytext", reason="jupytext is in the notebooks extra")
+    out, built = tmp_path / "student", tmp_path / "student" / course.name.replace(".py", ".ipynb")
+    assert run_cli(["strip", str(course), "-o", str(out), "--ipynb"], capfd)[0] == 0
+    code, printed, _ = run_cli(["strip", str(course), "-o", str(out), "--ipynb"], capfd)
+    assert code == 0 and printed == f"unchanged {out / course.name}\nunchanged {built}\n"  # no random cell ids
+    built.write_text(built.read_text().replace("YOUR CODE HERE", "my attempt"))
+    code, _, err = run_cli(["strip", str(course), "-o", str(out), "--ipynb"], capfd)
+    assert code == 2 and len(err) == 1 and str(built) in err[0] and "my attempt" in built.read_text()
+
+
 def test_strip_checks_every_input_and_output_before_writing_anything(course, tmp_path, capfd):
     other = tmp_path / "other"
     other.mkdir()

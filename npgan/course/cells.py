@@ -197,6 +197,8 @@ def plan_strip(paths, out_dir, ipynb=False, force=False):
         outputs = [(target, text)]
         if ipynb and path.endswith(".py"):
             notebook = jupytext.reads(text, fmt="py:percent")
+            for number, cell in enumerate(notebook.cells, 1):  # not random ids: the same source, the same file
+                cell["id"] = f"cell-{number}"
             outputs.append((target[:-3] + ".ipynb", jupytext.writes(notebook, fmt="ipynb")))
         for target, text in outputs:
             key = os.path.realpath(target)
