@@ -20,8 +20,10 @@ USER_ERRORS = (NotebookError, GraderError)
 def existing_file(path):
     if os.path.isdir(path):
         raise argparse.ArgumentTypeError(f"{path} is a folder; give a notebook file")
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise argparse.ArgumentTypeError(f"no such file: {path}")
+    if not os.path.isfile(path):
+        raise argparse.ArgumentTypeError(f"{path} is not a regular file (a pipe or a device?); give a notebook file")
     if not path.endswith((".py", ".ipynb")):
         raise argparse.ArgumentTypeError(f"{path}: expected a .py (jupytext percent or module) or .ipynb file")
     return path
