@@ -56,7 +56,8 @@ class _Garbled(Exception):
 
 def _clean(message, limit=300):
     """A message from the child as one printable line (no newline or escape can forge a grader line)."""
-    text = "".join(ch if ch.isprintable() else " " for ch in str(message)).strip()
+    text = str(message)
+    text = "".join(ch if ch.isprintable() else " " for ch in text[:limit + 1]).strip()  # cut first: it may be huge
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
