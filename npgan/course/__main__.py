@@ -50,7 +50,7 @@ def build_parser():
                        help="replace student copies that differ from what strip writes (edited ones included)")
     grader = commands.add_parser("grade", help="check each exercise; exit status 0 only if every one passes")
     grader.add_argument("file", type=existing_file, help="a student's notebook (.py or .ipynb) or module")
-    grader.add_argument("--only", type=exercise_names, help="comma-separated exercises to grade")
+    grader.add_argument("--only", type=exercise_names, metavar="NAME,...", help="comma-separated exercises to grade")
     grader.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                         help=f"time each exercise may take, in its own process (default {DEFAULT_TIMEOUT:g}, "
                              f"at most {MAX_TIMEOUT:g}); what the answers print is not shown")
