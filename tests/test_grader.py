@@ -10,7 +10,9 @@ import pytest
 from npgan import course
 from npgan.course import __main__ as cli
 from npgan.course.cells import exercise_cells, strip_file, strip_source
-from npgan.course.exercises import EXERCISES, REFERENCES, check, grade
+from npgan.course.exercises import EXERCISES, REFERENCES, check
+from npgan.course.exercises import NOTEBOOKS as EXERCISES_OF
+from npgan.course.grader import grade
 
 NOTEBOOKS = os.path.join(os.path.dirname(__file__), "..", "notebooks")
 SOURCES = sorted(glob.glob(os.path.join(NOTEBOOKS, "[0-9][0-9]_*.py")))
@@ -20,6 +22,8 @@ WITH_EXERCISES = [path for path in SOURCES if exercise_cells(path)]
 def test_every_exercise_the_grader_knows_is_in_a_notebook():
     found = [name for path in WITH_EXERCISES for name in exercise_cells(path)]
     assert sorted(found) == sorted(EXERCISES)
+    # a student's copy is graded on all of its notebook's exercises: the grader's list must be the notebook's
+    assert {os.path.basename(path)[:-3]: tuple(exercise_cells(path)) for path in WITH_EXERCISES} == EXERCISES_OF
 
 
 @pytest.mark.parametrize("path", WITH_EXERCISES, ids=os.path.basename)
