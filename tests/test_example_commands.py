@@ -206,18 +206,23 @@ def test_mixture_2d_runs_a_setting_given_twice_once(tmp_path, capsys):
 
 # --- signals to the real process: mixture_2d's worker processes ------------------------------------------
 
-def _group(pgid):
-    """The live processes of process group `pgid` (Linux /proc)."""
-    members = []
+def _processes():
+    """{pid: (state, parent pid, process group, command line)} of every process (Linux /proc)."""
+    table = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/stat") as f:
-                state, _, group = f.read().rsplit(")", 1)[1].split()[:3]
-        except OSError:
+                state, ppid, group = f.read().rsplit(")", 1)[1].split()[:3]
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                table[int(pid)] = (state, int(ppid), int(group), f.read())
+        except OSError:  # it ended meanwhile
             continue
-        if int(group) == pgid and state != "Z":
-            members.append(int(pid))
-    return members
+    return table
+
+
+def _group(pgid):
+    """The live processes of process group `pgid`."""
+    return [pid for pid, (state, _, group, _) in _processes().items() if group == pgid and state != "Z"]
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="lists the worker processes through Linux's /proc")
@@ -247,3 +252,92 @@ def test_a_signal_ends_mixture_2d_and_every_worker_with_one_line(tmp_path, signu
     assert _group(process.pid) == []  # no worker left behind
     assert files_under(out) == [".npgan-lock"]  # no output, no temporary file
 
+
+# --- the developer tools ---------------------------------------------------------------------------------
+
+build = script("notebooks", "build")
+make_figures = script("docs", "make_figures")
+
+
+@pytest.fixture
+def notebooks(tmp_path, monkeypatch):
+    """build.py working on a copy of notebook 01 in tmp_path (never on the checkout's notebooks/)."""
+    pytest.importorskip("jupytext", reason='the notebooks extra: pip install -e ".[notebooks]"')
+    source = os.path.join(ROOT, "notebooks", "01_backprop_by_hand.py")
+    (tmp_path / "01_backprop_by_hand.py").write_bytes(open(source, "rb").read())
+    monkeypatch.setattr(build, "HERE", str(tmp_path))
+    monkeypatch.setattr(build, "ROOT", str(tmp_path))
+    return tmp_path
+
+
+def test_build_refuses_to_replace_a_notebook_unless_overwrite(notebooks, capsys):
+    target = notebooks / "01_backprop_by_hand.ipynb"
+    assert cli(build.main, ["01"], capsys) == (0, "")
+    target.write_text("a student's answers")
+    code, line = cli(build.main, ["01"], capsys)
+    assert code == 1 and line.startswith("build.py: error: 01_backprop_by_hand.ipynb exists") and "--overwrite" in line
+    assert target.read_text() == "a student's answers"
+    assert cli(build.main, ["01", "--overwrite"], capsys) == (0, "")
+    assert json.loads(target.read_text())["cells"] and not [f for f in os.listdir(notebooks) if TEMP_PREFIX in f]
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["09"], "no notebook matches 09"),
+    (["--docs-figure"], "--docs-figure needs --execute"),
+    (["01", "--execute", "--docs-figure"], "--docs-figure needs notebook 03 among those built"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+])
+def test_build_flag_mistakes_are_one_argparse_line(notebooks, capsys, flags, message):
+    assert cli(build.main, flags, capsys) == (2, f"build.py: error: {message}")
+    assert os.listdir(notebooks) == ["01_backprop_by_hand.py"]
+
+
+def test_build_and_make_figures_without_their_packages_are_one_line(notebooks, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(make_figures, "ROOT", str(tmp_path))
+    assert cli(make_figures.main, [], capsys) == (0, "")
+    assert os.listdir(tmp_path / "docs" / "img") == ["saturation.png"]
+    assert cli(make_figures.main, ["--bogus"], capsys) == (2, "make_figures.py: error: unrecognized arguments: --bogus")
+
+    monkeypatch.setitem(sys.modules, "jupytext", None)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    assert cli(build.main, ["01"], capsys) == (1, 'build.py: error: jupytext is missing: pip install -e ".[notebooks]"')
+    assert cli(make_figures.main, [], capsys) == (
+        1, 'make_figures.py: error: matplotlib is missing: pip install -e ".[examples]"')
+
+
+def _kernels_of(parent):
+    """The live Jupyter kernels that process `parent` started (each in a session of its own)."""
+    return [pid for pid, (state, ppid, _, command) in _processes().items()
+            if ppid == parent and state != "Z" and b"ipykernel" in command]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="finds the kernel process through Linux's /proc")
+def test_ctrl_c_while_build_executes_a_notebook_stops_its_kernel_with_one_line(notebooks):
+    pytest.importorskip("nbclient", reason='the notebooks extra: pip install -e ".[notebooks]"')
+    pytest.importorskip("ipykernel", reason='the notebooks extra: pip install -e ".[notebooks]"')
+    source = os.path.join(ROOT, "notebooks", "02_algorithm1_in_1d.py")  # trains for a while: a cell runs
+    (notebooks / "02_algorithm1_in_1d.py").write_bytes(open(source, "rb").read())
+    code = ("import importlib.util, sys; spec = importlib.util.spec_from_file_location('build', sys.argv[1]); "
+            "build = importlib.util.module_from_spec(spec); spec.loader.exec_module(build); "
+            "build.HERE = build.ROOT = sys.argv[2]; sys.exit(build.main(sys.argv[3:]))")
+    process = subprocess.Popen([sys.executable, "-c", code, os.path.join(ROOT, "notebooks", "build.py"),
+                                str(notebooks), "02", "--execute"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True, env=dict(os.environ, PYTHONPATH=ROOT))
+    try:
+        deadline = time.monotonic() + 60
+        while not _kernels_of(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        kernels = _kernels_of(process.pid)
+        assert kernels, "no kernel started"
+        time.sleep(3.0)  # the kernel is up and runs the notebook's cells
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the terminal signals build.py's process group
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 130, err
+    ours = [line for line in err.splitlines() if line.strip() and not line.startswith("[IPKernelApp]")]
+    assert ours == ["build.py: interrupted"], err  # the kernel's own log lines aside
+    alive = _processes()
+    assert not [pid for pid in kernels if pid in alive and alive[pid][0] != "Z"]  # the kernel was shut down
+    assert sorted(os.listdir(notebooks)) == ["01_backprop_by_hand.py", "02_algorithm1_in_1d.py"]
