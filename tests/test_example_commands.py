@@ -130,6 +130,8 @@ def test_an_output_folder_is_created_refused_when_it_holds_a_run_and_replaced_on
 
     if name == "gaussian_1d":
         (out / "frames" / "frame_099.png").write_bytes(b"an earlier, longer run's frame")
+        (out / "frames" / f"{TEMP_PREFIX}killed.png").write_bytes(b"a kill -9 mid-write")  # removed on opening
+    (out / f"{TEMP_PREFIX}killed.json").write_text("{")
     assert cli(main.main, tiny + ["--out", str(out), "--overwrite"], capsys) == (0, "")
     assert files_under(out) == first and (out / "notes.txt").read_text() == "mine"
 
