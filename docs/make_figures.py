@@ -1,4 +1,5 @@
-"""Make the figures for docs/: `python docs/make_figures.py` writes docs/img/saturation.png.
+"""Make the figures for docs/: `python docs/make_figures.py` writes docs/img/saturation.png (replacing the
+one in git, atomically: that is what the command is for).
 
 saturation.png — the two generator losses of Goodfellow et al. (2014), Section 3, and their gradients with
 respect to the discriminator's logit a on a fake sample, where D(G(z)) = sigmoid(a):
@@ -9,9 +10,17 @@ respect to the discriminator's logit a on a fake sample, where D(G(z)) = sigmoid
 G minimises L in both cases. Early in training D rejects fakes confidently (D(G(z)) near 0): there the
 minimax gradient vanishes and the non-saturating one is as large as it gets.
 """
-from pathlib import Path
+import os
+import sys
 
 import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROG = "make_figures.py"
+
+sys.path.insert(0, ROOT)  # this checkout's npgan
+from npgan.console import ArgumentParser, run_command  # noqa: E402
+from npgan.viz import MissingDependency, require_matplotlib, save_figure  # noqa: E402
 
 
 def saturation_figure(path):
@@ -42,16 +51,22 @@ def saturation_figure(path):
     ax_grad.annotate("early training:\nD rejects fakes,\nminimax gradient ~ 0", xy=(0.02, -0.02),
                      xytext=(0.18, -0.35), arrowprops=dict(arrowstyle="->"), fontsize=9)
 
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
-def main():
-    out = Path(__file__).resolve().parent / "img"
-    out.mkdir(exist_ok=True)
-    saturation_figure(out / "saturation.png")
-    print("wrote", out / "saturation.png")
+def main(argv=None):
+    parser = ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    parser.parse_args(argv)
+
+    def job():
+        require_matplotlib()
+        path = os.path.join(ROOT, "docs", "img", "saturation.png")
+        saturation_figure(path)  # atomic_file creates docs/img if it is missing
+        print("wrote", os.path.relpath(path, ROOT))
+        return 0
+
+    return run_command(job, PROG, (MissingDependency,), parser)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

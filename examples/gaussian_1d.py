@@ -1,7 +1,7 @@
 """Figure 1 of Goodfellow et al. (2014), live: a 1-D GAN learns a Gaussian, drawn as the paper draws it.
 
     python examples/gaussian_1d.py                    # about 25 s on 2 CPU cores; writes runs/gaussian_1d/
-    python examples/gaussian_1d.py --data mixture     # a two-mode p_data: watch G stretch across the gap
+    python examples/gaussian_1d.py --data mixture --out runs/gaussian_1d_mixture   # two modes: watch G stretch
 
 p_data is N(2, 0.5^2) (or an equal mixture of N(1, 0.3^2) and N(3, 0.3^2)); z is uniform on [-1, 1];
 G and D are 1 -> 64 -> 64 -> 1 LeakyReLU nets (D outputs a logit); Algorithm 1 trains them with k = 5
@@ -15,12 +15,12 @@ and prints them as training goes, beside the minibatch estimate of V that Algori
 At the end p_g ~ p_data, D ~ 1/2 and V ~ -log 4 = -1.386.
 
 Writes into --out: figure1.gif (the animation), figure1.png (panels (a)-(d)), frames/frame_NNN.png,
-metrics.csv (one row per frame) and summary.json.
+metrics.csv (one row per frame) and summary.json; a folder that holds an earlier run's outputs is refused
+unless --overwrite. A flag out of its range is one line and exit 2, Ctrl-C one line and exit 130.
 """
 import argparse
 import csv
 import json
-import os
 import sys
 import time
 
@@ -31,10 +31,16 @@ from npgan import backend as B
 from npgan import nn, optim
 from npgan import theory as T
 from npgan.data import toy
-from npgan.console import progress, single_blas_thread
-from npgan.gan import GANTrainer
+from npgan.checkpoint import atomic_file
+from npgan.console import ArgumentParser, progress, run_command, single_blas_thread
+from npgan.gan import GANTrainer, NonFiniteError
 from npgan.nn.losses import GENERATOR_LOSSES
 from npgan.run import infer
+from npgan.runfolder import OutputFolder, RunFolderError
+from npgan.settings import check_float, check_int
+from npgan.viz import MissingDependency, require_matplotlib
+
+PROG = "gaussian_1d.py"
 
 LOG4 = float(np.log(4.0))
 
@@ -47,28 +53,57 @@ GRID = np.linspace(-6.0, 10.0, 801)  # where densities and D are measured; wide,
 KDE_POINTS = 1000  # evenly spaced z (a stratified sample of U[-1, 1]) whose images estimate p_g
 KDE_BANDWIDTH = 0.04  # fixed, small next to the data's std: smoothing adds < 1e-4 to the JSD
 MAP_LINES = 21  # the x = G(z) arrows in each panel
+OUTPUTS = ("figure1.gif", "figure1.png", "metrics.csv", "summary.json", "frames/frame_*.png")
+# Upper bounds where memory or time grows with a flag: a typo (--steps 10**9) is refused, not run for days.
+MAX_STEPS, MAX_K, MAX_BATCH, MAX_HIDDEN = 10**6, 100, 16384, 1024
+MAX_FRAMES, MAX_LOG_LINES, MAX_FPS = 300, 1000, 50
 
 
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+def build_parser():
+    p = ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0],
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--data", choices=sorted(PROBLEMS), default="gaussian", help="p_data")
-    p.add_argument("--steps", type=int, default=2000, help="training iterations (generator updates)")
-    p.add_argument("--k", type=int, default=5, help="discriminator steps per generator step")
+    p.add_argument("--steps", type=int, default=2000, help=f"training iterations (generator updates), 1 to "
+                                                           f"{MAX_STEPS:,} (about 25 s per 2,000 on 2 cores)")
+    p.add_argument("--k", type=int, default=5, help=f"discriminator steps per generator step, 1 to {MAX_K}")
     p.add_argument("--loss", choices=GENERATOR_LOSSES, default="non-saturating", help="generator objective")
-    p.add_argument("--batch-size", type=int, default=256, help="minibatch size m")
-    p.add_argument("--hidden", type=int, default=64, help="hidden width h of G and D")
-    p.add_argument("--lr-d", type=float, default=1e-3, help="Adam learning rate of D")
-    p.add_argument("--lr-g", type=float, default=5e-4, help="Adam learning rate of G")
-    p.add_argument("--frames", type=int, default=60, help="frames in the animation (spaced more densely "
-                                                          "early, where G moves most)")
-    p.add_argument("--log-lines", type=int, default=10, help="metric lines printed during training")
-    p.add_argument("--fps", type=int, default=8, help="GIF frames per second")
+    p.add_argument("--batch-size", type=int, default=256, help=f"minibatch size m, 1 to {MAX_BATCH} (memory "
+                                                               f"grows as m x h)")
+    p.add_argument("--hidden", type=int, default=64, help=f"hidden width h of G and D, 1 to {MAX_HIDDEN}")
+    p.add_argument("--lr-d", type=float, default=1e-3, help="Adam learning rate of D, in (0, 1]")
+    p.add_argument("--lr-g", type=float, default=5e-4, help="Adam learning rate of G, in (0, 1]")
+    p.add_argument("--frames", type=int, default=60, help=f"frames in the animation, 2 to {MAX_FRAMES} (each "
+                                                          f"is held in memory until the GIF is written); spaced "
+                                                          f"more densely early, where G moves most")
+    p.add_argument("--log-lines", type=int, default=10, help=f"metric lines printed during training, 1 to "
+                                                             f"{MAX_LOG_LINES}")
+    p.add_argument("--fps", type=int, default=8, help=f"GIF frames per second, 1 to {MAX_FPS} (GIF viewers "
+                                                      f"slow down faster ones)")
     p.add_argument("--no-frames", action="store_true", help="write the GIF and panels, not one PNG per frame")
-    p.add_argument("--seed", type=int, default=0, help="seed of every random draw of the run")
-    p.add_argument("--out", default="runs/gaussian_1d", help="output folder")
+    p.add_argument("--seed", type=int, default=0, help="seed of every random draw of the run (>= 0)")
+    p.add_argument("--out", default="runs/gaussian_1d", help="output folder (created if missing)")
+    p.add_argument("--overwrite", action="store_true", help="replace the outputs of an earlier run in --out")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    return p.parse_args(argv)
+    return p
+
+
+def check_args(args):
+    """Every setting checked once, before any work: a SettingError names the flag and its range. Returns the
+    output folder, checked too (an earlier run's outputs there are refused unless --overwrite)."""
+    check_int("steps", args.steps, high=MAX_STEPS)
+    check_int("k", args.k, high=MAX_K)
+    check_int("batch_size", args.batch_size, high=MAX_BATCH)
+    check_int("hidden", args.hidden, high=MAX_HIDDEN)
+    check_float("lr_d", args.lr_d, low=0.0, high=1.0, low_open=True)
+    check_float("lr_g", args.lr_g, low=0.0, high=1.0, low_open=True)
+    check_int("frames", args.frames, low=2, high=MAX_FRAMES)
+    check_int("log_lines", args.log_lines, high=MAX_LOG_LINES)
+    check_int("fps", args.fps, high=MAX_FPS)
+    check_int("seed", args.seed, low=0)
+    require_matplotlib()  # the figures are drawn after training: refuse now, not then
+    out = OutputFolder(args.out, OUTPUTS)
+    out.check_available(args.overwrite)
+    return out
 
 
 # --- the nets and the measurements ---------------------------------------------------------------------
@@ -118,14 +153,13 @@ def frame_iterations(steps, frames):
 
 def panel_iterations(steps):
     """The iterations shown as panels (a)-(d): the start, early, mid-way and the end."""
-    return [0, max(1, round(steps * 0.02)), max(2, round(steps * 0.12)), steps]
+    return [0, min(steps, max(1, round(steps * 0.02))), min(steps, max(2, round(steps * 0.12))), steps]
 
 
 # --- the run --------------------------------------------------------------------------------------------
 
-def train(args):
+def train(args, out):
     problem = PROBLEMS[args.data]
-    os.makedirs(args.out, exist_ok=True)
     npgan.manual_seed(args.seed)
     G, D = mlp(args.hidden), mlp(args.hidden)
     opt_G = optim.Adam(G.parameters(), lr=args.lr_g, betas=(0.5, 0.999))
@@ -153,10 +187,9 @@ def train(args):
             bar.update(1)
         if iteration not in wanted:
             continue
-        records.extend(trainer.pop_records())
+        records = (records + trainer.pop_records())[-50:]  # raises if a loss became NaN or infinite
         snap = measure(G, D, problem, iteration)
-        recent = records[-50:]
-        snap["value_minibatch"] = float(np.mean([r["value"] for r in recent])) if recent else float("nan")
+        snap["value_minibatch"] = float(np.mean([r["value"] for r in records])) if records else float("nan")
         snaps.append(snap)
         if iteration in log_at:
             say(f"{iteration:9d}  {snap['jsd']:7.4f}  {snap['value']:+8.4f}  {snap['c_g']:+8.4f}  "
@@ -166,12 +199,12 @@ def train(args):
 
     from npgan import viz_theory
     by_iteration = {s["iteration"]: s for s in snaps}
-    gif = viz_theory.save_animation([by_iteration[i] for i in sorted(frames)], os.path.join(args.out, "figure1.gif"),
+    out.clear()  # with --overwrite: the earlier run's outputs go now that the new ones are ready
+    gif = viz_theory.save_animation([by_iteration[i] for i in sorted(frames)], out.file("figure1.gif"),
                                     problem["window"], fps=args.fps,
-                                    frames_dir=None if args.no_frames else os.path.join(args.out, "frames"))
-    png = viz_theory.save_panels([by_iteration[i] for i in panels], os.path.join(args.out, "figure1.png"),
-                                 problem["window"])
-    write_metrics(snaps, os.path.join(args.out, "metrics.csv"))
+                                    frames_dir=None if args.no_frames else out.file("frames"))
+    png = viz_theory.save_panels([by_iteration[i] for i in panels], out.file("figure1.png"), problem["window"])
+    write_metrics(snaps, out.file("metrics.csv"))
     first, last = snaps[0], snaps[-1]
     summary = {"data": args.data, "steps": args.steps, "k": args.k, "seed": args.seed,
                "jsd_start": first["jsd"], "jsd_end": last["jsd"], "value_end": last["value"],
@@ -179,7 +212,7 @@ def train(args):
                "g_range_end": last["g_range"],
                "train_seconds": round(train_seconds, 2),
                "total_seconds": round(time.perf_counter() - started, 2)}
-    with open(os.path.join(args.out, "summary.json"), "w") as f:
+    with atomic_file(out.file("summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
     print(f"JSD(p_data || p_g): {first['jsd']:.4f} at the start -> {last['jsd']:.4f} after {args.steps} "
           f"iterations; V(D, G) = {last['value']:+.4f} (-log 4 = {-LOG4:+.4f}). "
@@ -189,7 +222,7 @@ def train(args):
 
 def write_metrics(snaps, path):
     fields = ("iteration", "jsd", "value", "c_g", "value_minibatch")
-    with open(path, "w", newline="") as f:
+    with atomic_file(path, "w") as f:
         writer = csv.writer(f)
         writer.writerow(fields)
         for s in snaps:
@@ -197,12 +230,17 @@ def write_metrics(snaps, path):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    if args.steps < 1 or args.k < 1 or args.frames < 2:
-        raise SystemExit("--steps and --k must be >= 1, --frames >= 2")
-    single_blas_thread()  # matrices of at most 512 x 64: a second BLAS thread only spins
-    train(args)
-    return 0
+    parser = build_parser()
+    args = parser.parse_args(argv)
+
+    def job():
+        out = check_args(args)
+        single_blas_thread()  # matrices of 512 x 64 by default: a second BLAS thread only spins
+        with out:  # created and locked while the run writes into it
+            train(args, out)
+        return 0
+
+    return run_command(job, PROG, (RunFolderError, NonFiniteError, MissingDependency), parser)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Mode coverage on the 2-D benchmarks of the GAN literature: minimax vs non-saturating loss, k = 1 vs 5.
 
     python examples/mixture_2d.py                     # 2 datasets x 4 settings, about 75 s on 2 CPU cores
-    python examples/mixture_2d.py --datasets ring --iterations 3000
+    python examples/mixture_2d.py --datasets ring --iterations 3000 --out runs/ring_3000
 
 The data (npgan.data.toy): 8 Gaussians on a ring of radius 2 with std 0.02 (Metz et al. 2017), and a
 5 x 5 grid of Gaussians at {-4, -2, 0, 2, 4}^2 with std 0.05 (Srivastava et al. 2017). Each setting trains
@@ -14,12 +14,15 @@ within 3 standard deviations of its nearest mode centre; a mode is *covered* whe
 
 Writes into --out: mixture_2d.md (the table), mixture_2d.json (the table, the per-mode counts and the
 metrics at every snapshot), mixture_2d.png (the final samples of every run), and <dataset>_training.png
-(samples over training, one row per setting).
+(samples over training, one row per setting); a folder that holds an earlier run's outputs is refused unless
+--overwrite. A flag out of its range is one line and exit 2; Ctrl-C ends every worker, prints one line and
+exits 130.
 """
 import argparse
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import time
 
@@ -29,10 +32,16 @@ import npgan
 from npgan import backend as B
 from npgan import nn, optim
 from npgan.data import toy
-from npgan.console import progress, single_blas_thread
-from npgan.gan import GANTrainer, sample_noise
+from npgan.checkpoint import atomic_file
+from npgan.console import ArgumentParser, progress, run_command, single_blas_thread
+from npgan.gan import GANTrainer, NonFiniteError, sample_noise
 from npgan.nn.losses import GENERATOR_LOSSES
 from npgan.run import infer
+from npgan.runfolder import OutputFolder, RunFolderError
+from npgan.settings import check_float, check_int
+from npgan.viz import MissingDependency, require_matplotlib, save_figure
+
+PROG = "mixture_2d.py"
 
 # scale: the nets see x / scale (unit-sized inputs and outputs); every metric is in the data's own units.
 # iterations: generator updates per run unless --iterations is given (the grid needs more).
@@ -44,29 +53,57 @@ DATASETS = {
 }
 EVAL_SAMPLES = 2500
 Z_DIM = 8
+OUTPUTS = ("mixture_2d.md", "mixture_2d.json", "mixture_2d.png", *(f"{d}_training.png" for d in DATASETS))
+# Upper bounds where memory or time grows with a flag: a typo (--iterations 10**9) is refused, not run for days.
+MAX_K, MAX_ITERATIONS, MAX_BATCH, MAX_HIDDEN, MAX_SNAPSHOTS, MAX_WORKERS = 100, 10**6, 16384, 1024, 20, 64
 
 
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+def build_parser():
+    p = ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0],
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--datasets", nargs="+", choices=sorted(DATASETS), default=["ring", "grid"])
     p.add_argument("--losses", nargs="+", choices=GENERATOR_LOSSES, default=["minimax", "non-saturating"],
                    help="generator objectives to compare")
-    p.add_argument("--k", type=int, nargs="+", default=[1, 5], help="discriminator steps per generator step "
-                                                                   "to compare")
-    p.add_argument("--iterations", type=int, help="generator updates per run (default: ring 2000, grid 3000); "
-                                                  "a k = 5 run makes 5 discriminator updates for each")
-    p.add_argument("--batch-size", type=int, default=256, help="minibatch size m")
-    p.add_argument("--g-hidden", type=int, default=64, help="hidden width of G")
-    p.add_argument("--d-hidden", type=int, default=128, help="hidden width of D")
-    p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate of G and D")
-    p.add_argument("--snapshots", type=int, default=5, help="scatter plots per run, evenly spaced")
-    p.add_argument("--seed", type=int, default=0, help="seed of every run (the same for all settings)")
-    p.add_argument("--workers", type=int, help="runs trained at once, in separate processes (default: one per "
-                                               "CPU core, at most one per run)")
-    p.add_argument("--out", default="runs/mixture_2d", help="output folder")
+    p.add_argument("--k", type=int, nargs="+", default=[1, 5], help=f"discriminator steps per generator step "
+                                                                   f"to compare, each 1 to {MAX_K}")
+    p.add_argument("--iterations", type=int, help=f"generator updates per run, 1 to {MAX_ITERATIONS:,} "
+                                                  f"(default: ring 2000, grid 3000); a k = 5 run makes 5 "
+                                                  f"discriminator updates for each")
+    p.add_argument("--batch-size", type=int, default=256, help=f"minibatch size m, 1 to {MAX_BATCH} (memory "
+                                                               f"grows as m x width)")
+    p.add_argument("--g-hidden", type=int, default=64, help=f"hidden width of G, 1 to {MAX_HIDDEN}")
+    p.add_argument("--d-hidden", type=int, default=128, help=f"hidden width of D, 1 to {MAX_HIDDEN}")
+    p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate of G and D, in (0, 1]")
+    p.add_argument("--snapshots", type=int, default=5, help=f"scatter plots per run, evenly spaced, 1 to "
+                                                            f"{MAX_SNAPSHOTS} (the columns of a figure)")
+    p.add_argument("--seed", type=int, default=0, help="seed of every run (the same for all settings; >= 0)")
+    p.add_argument("--workers", type=int, help=f"runs trained at once, in separate processes, 1 to "
+                                               f"{MAX_WORKERS} (default: one per CPU core, at most one per run)")
+    p.add_argument("--out", default="runs/mixture_2d", help="output folder (created if missing)")
+    p.add_argument("--overwrite", action="store_true", help="replace the outputs of an earlier run in --out")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    return p.parse_args(argv)
+    return p
+
+
+def check_args(args):
+    """Every setting checked once, before any work: a SettingError names the flag and its range. A value given
+    twice (--k 1 1) runs once. Returns the output folder, checked too (an earlier run's outputs there are
+    refused unless --overwrite)."""
+    args.datasets, args.losses, args.k = (list(dict.fromkeys(v)) for v in (args.datasets, args.losses, args.k))
+    for k in args.k:
+        check_int("k", k, high=MAX_K)
+    check_int("iterations", args.iterations, optional=True, high=MAX_ITERATIONS)
+    check_int("batch_size", args.batch_size, high=MAX_BATCH)
+    check_int("g_hidden", args.g_hidden, high=MAX_HIDDEN)
+    check_int("d_hidden", args.d_hidden, high=MAX_HIDDEN)
+    check_float("lr", args.lr, low=0.0, high=1.0, low_open=True)
+    check_int("snapshots", args.snapshots, high=MAX_SNAPSHOTS)
+    check_int("seed", args.seed, low=0)
+    check_int("workers", args.workers, optional=True, high=MAX_WORKERS)
+    require_matplotlib()  # the figures are drawn after training: refuse now, not then
+    out = OutputFolder(args.out, OUTPUTS)
+    out.check_available(args.overwrite)
+    return out
 
 
 def build(g_hidden, d_hidden):
@@ -76,6 +113,12 @@ def build(g_hidden, d_hidden):
     D = nn.Sequential(nn.Linear(2, d_hidden), nn.LeakyReLU(0.2), nn.Linear(d_hidden, d_hidden),
                       nn.LeakyReLU(0.2), nn.Linear(d_hidden, 1))
     return G, D
+
+
+def quiet_worker():
+    """A worker leaves Ctrl-C to the parent, which ends the pool, and dies at once on the parent's SIGTERM."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def run(job):
@@ -155,9 +198,7 @@ def save_training_grid(dataset, runs, path):
         axes[r, 0].set_ylabel(label(row["loss"], row["k"]), fontsize=9)
     fig.suptitle(f"{spec['title']}: samples over training", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=90)
 
 
 def save_final_grid(results, path):
@@ -173,9 +214,7 @@ def save_final_grid(results, path):
             _scatter(axes[r, c], samples, DATASETS[dataset],
                      f"{label(row['loss'], row['k'])}\n{m.modes}/{m.n_modes} modes, {100 * m.high_quality:.1f}% HQ")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=100)
 
 
 def markdown_table(rows, args):
@@ -193,13 +232,9 @@ def markdown_table(rows, args):
     return "\n".join(lines) + "\n"
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    if any(value is not None and value < 1 for value in (args.iterations, args.snapshots, args.workers)):
-        raise SystemExit("--iterations, --snapshots and --workers must be >= 1")
-    os.makedirs(args.out, exist_ok=True)
+def train(args, out):
     jobs = [(dataset, loss, k, args) for dataset in args.datasets for loss in args.losses for k in args.k]
-    workers = args.workers or min(os.cpu_count() or 1, len(jobs))
+    workers = min(args.workers or os.cpu_count() or 1, len(jobs))
     bar = progress(len(jobs), args.no_progress, unit="run")
     say = bar.write
     started = time.perf_counter()
@@ -207,7 +242,7 @@ def main(argv=None):
     # together; the table keeps the order of `jobs`.
     by_cost = sorted(jobs, key=lambda job: -(job[2] + 1) * (args.iterations or DATASETS[job[0]]["iterations"]))
     done = {}
-    pool = multiprocessing.Pool(workers) if workers > 1 and len(jobs) > 1 else None
+    pool = multiprocessing.Pool(workers, initializer=quiet_worker) if workers > 1 else None
     try:
         for row, snaps in (pool.imap_unordered(run, by_cost) if pool else map(run, by_cost)):
             done[row["dataset"], row["loss"], row["k"]] = (row, snaps)
@@ -215,27 +250,40 @@ def main(argv=None):
                 f"{row['n_modes']:2d}  high quality {100 * row['high_quality']:5.1f} %  ({row['seconds']:.1f} s)")
             bar.update(1)
     finally:
-        if pool:
-            pool.close()
+        if pool:  # every result is in, or Ctrl-C, SIGTERM or a failed run: end the workers either way
+            pool.terminate()
             pool.join()
     results = [done[dataset, loss, k] for dataset, loss, k, _ in jobs]
     bar.close()
+    out.clear()  # with --overwrite: the earlier run's outputs go now that the new ones are ready
     for dataset in args.datasets:
         save_training_grid(dataset, [r for r in results if r[0]["dataset"] == dataset],
-                           os.path.join(args.out, f"{dataset}_training.png"))
-    save_final_grid(results, os.path.join(args.out, "mixture_2d.png"))
+                           out.file(f"{dataset}_training.png"))
+    save_final_grid(results, out.file("mixture_2d.png"))
     rows = [row for row, _ in results]
     table = markdown_table(rows, args)
-    with open(os.path.join(args.out, "mixture_2d.md"), "w") as f:
+    with atomic_file(out.file("mixture_2d.md"), "w") as f:
         f.write(table)
     total = round(time.perf_counter() - started, 1)
-    with open(os.path.join(args.out, "mixture_2d.json"), "w") as f:
+    with atomic_file(out.file("mixture_2d.json"), "w") as f:
         json.dump({"settings": vars(args), "eval_samples": EVAL_SAMPLES, "total_seconds": total, "runs": rows},
                   f, indent=1)
     print(table)
     print(f"{total:.1f} s in all; wrote {args.out}/mixture_2d.md, mixture_2d.json, mixture_2d.png, "
           + ", ".join(f"{d}_training.png" for d in args.datasets))
-    return 0
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+
+    def job():
+        out = check_args(args)
+        with out:  # created and locked while the runs write into it
+            train(args, out)
+        return 0
+
+    return run_command(job, PROG, (RunFolderError, NonFiniteError, MissingDependency), parser)
 
 
 if __name__ == "__main__":

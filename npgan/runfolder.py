@@ -14,6 +14,9 @@ second process cannot write into a folder that a live run holds; every file is r
 (npgan.checkpoint.atomic_file), and temporary files that a killed run left behind are removed when the
 next run opens the folder. On resume the logs are cut back to the checkpoint: rows past its iteration,
 epochs it had not finished and a torn last line (a kill mid-append) are dropped.
+
+OutputFolder applies the same rules to a command that writes a known set of files once its work is done (the
+examples' figures and tables).
 """
 import csv
 import glob
@@ -22,6 +25,7 @@ import os
 import re
 
 from npgan.checkpoint import TEMP_PREFIX, atomic_file
+from npgan.settings import SettingError
 
 try:
     import fcntl
@@ -184,3 +188,55 @@ class RunFolder:
     def append_summary(self, summary):
         with open(self.file("history.jsonl"), "a") as f:
             f.write(json.dumps(summary) + "\n")
+
+
+class OutputFolder(RunFolder):
+    """The folder of a command that writes a known set of files when its work is done (the examples' figures
+    and tables), under the rules of a run folder: refused while it holds an earlier run's outputs unless the
+    user passes --overwrite, locked while in use, temporary files of a killed run removed when opened.
+
+        out = OutputFolder(args.out, ["figure1.png", "metrics.csv", "frames/frame_*.png"])
+        out.check_available(args.overwrite)   # before any work: one line naming the folder and the flag
+        with out:                             # creates and locks the folder
+            ...                               # the work
+            out.clear()                       # the earlier run's outputs go once the new ones are ready
+            ...                               # the new outputs, each written with atomic_file
+    """
+
+    def __init__(self, path, outputs):
+        super().__init__(path)
+        self.outputs = tuple(outputs)  # file names and glob patterns, relative to the folder
+
+    def run_files(self):
+        if not os.path.isdir(self.path):
+            return []
+        found = []
+        for pattern in self.outputs:
+            found += sorted(os.path.relpath(p, self.path)
+                            for p in glob.glob(os.path.join(glob.escape(self.path), pattern)))
+        return found
+
+    def check_available(self, overwrite=False):
+        if not self.path:
+            raise SettingError("out", "needs a folder name")
+        self.check_usable()
+        held = self.run_files()
+        if held and not overwrite:
+            shown = ", ".join(held[:3]) + (", ..." if len(held) > 3 else "")
+            raise RunFolderError(f"{self.path!r} holds the outputs of an earlier run ({shown}): replace them "
+                                 f"with --overwrite, or choose another --out")
+
+    def open(self):
+        stale = super().open()
+        for folder in sorted({os.path.dirname(pattern) for pattern in self.outputs} - {""}):
+            for path in glob.glob(os.path.join(glob.escape(self.file(folder)), TEMP_PREFIX + "*")):
+                os.remove(path)
+                stale += 1
+        return stale
+
+    def __enter__(self):
+        self.open()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()

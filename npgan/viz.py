@@ -113,3 +113,15 @@ def plot_gradient_flow(rows, path, nets=("G", "D"), window=1):
     fig.tight_layout()
     return save_figure(fig, path)
 
+
+
+class MissingDependency(ImportError):
+    """An optional package that a command needs is not installed."""
+
+
+def require_matplotlib():
+    """Refuse at the start of a command, not after its work, when matplotlib (the `examples` extra) is missing."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise MissingDependency('matplotlib is missing: pip install -e ".[examples]"') from None

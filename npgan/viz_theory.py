@@ -18,6 +18,9 @@ import os
 
 import numpy as np
 
+from npgan.checkpoint import atomic_file
+from npgan.viz import save_figure
+
 STYLES = {
     "p_data": dict(color="black", ls="none", marker=".", ms=2.5, label=r"$p_{data}$"),
     "p_g": dict(color="green", lw=1.8, label=r"$p_g$"),
@@ -111,15 +114,13 @@ def save_panels(snaps, path, xlim, labels="abcd", dpi=110):
     handles, names = panel.ax.get_legend_handles_labels()
     fig.legend(handles, names, loc="lower center", ncol=4, fontsize=8, frameon=False)
     fig.subplots_adjust(left=0.03, right=0.99, top=0.86, bottom=0.14)
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=dpi)
 
 
 def save_animation(snaps, gif_path, xlim, frames_dir=None, fps=8, dpi=100, hold_seconds=2.0):
     """One frame per snapshot, each rendered once: an animated GIF and, with frames_dir, one PNG per frame
     (frame_000.png, ...). The GIF is assembled with Pillow (a dependency of matplotlib), as matplotlib's
-    PillowWriter does; the last frame stays up for `hold_seconds`."""
+    PillowWriter does; the last frame stays up for `hold_seconds`. Every file is written atomically."""
     plt = _pyplot()
     from PIL import Image
 
@@ -134,11 +135,13 @@ def save_animation(snaps, gif_path, xlim, frames_dir=None, fps=8, dpi=100, hold_
         fig.canvas.draw()
         image = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())).convert("RGB")
         if frames_dir:
-            image.save(os.path.join(frames_dir, f"frame_{i:03d}.png"))
+            with atomic_file(os.path.join(frames_dir, f"frame_{i:03d}.png")) as f:
+                image.save(f, format="PNG")
         images.append(image)
     plt.close(fig)
     if images:
         durations = [round(1000 / fps)] * (len(images) - 1) + [round(1000 * hold_seconds)]
-        images[0].save(gif_path, save_all=True, append_images=images[1:], duration=durations, loop=0,
-                       optimize=True)
+        with atomic_file(gif_path) as f:
+            images[0].save(f, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0,
+                           optimize=True)
     return gif_path
