@@ -50,17 +50,23 @@ class RunFolder:
     def file(self, name):
         return os.path.join(self.path, name)
 
+    def _pattern(self, pattern):
+        """A glob pattern for files of this folder (a folder named with [ or * matches only itself)."""
+        return os.path.join(glob.escape(self.path), pattern)
+
     def run_files(self):
         """The names of the run outputs present (empty for a new or empty folder)."""
         if not os.path.isdir(self.path):
             return []
         names = [name for name in RUN_FILES if os.path.exists(self.file(name))]
         for pattern in RUN_PATTERNS:
-            names += sorted(os.path.basename(p) for p in glob.glob(self.file(pattern)))
+            names += sorted(os.path.basename(p) for p in glob.glob(self._pattern(pattern)))
         return names
 
     def check_usable(self):
-        """Refuse a path that exists but is not a folder (before anything is written)."""
+        """Refuse an empty name, or a path that exists but is not a folder (before anything is written)."""
+        if not self.path:
+            raise SettingError("out", "needs a folder name")
         if os.path.exists(self.path) and not os.path.isdir(self.path):
             raise RunFolderError(f"output folder {self.path!r} exists and is not a folder")
 
@@ -98,7 +104,7 @@ class RunFolder:
                 raise RunFolderError(f"another npgan run is writing to {self.path!r}; wait for it to finish "
                                      "or choose another --out") from None
             self._lock = handle
-        stale = [p for pattern in STALE_PATTERNS for p in glob.glob(self.file(pattern))]
+        stale = [p for pattern in STALE_PATTERNS for p in glob.glob(self._pattern(pattern))]
         for path in stale:
             os.remove(path)
         return len(stale)
@@ -124,7 +130,7 @@ class RunFolder:
         history = self._read_history(epoch)
         with atomic_file(self.file("history.jsonl"), "w") as f:
             f.writelines(json.dumps(line) + "\n" for line in history)
-        for path in glob.glob(self.file("samples_epoch*.png")):
+        for path in glob.glob(self._pattern("samples_epoch*.png")):
             match = re.fullmatch(r"samples_epoch(\d+)\.png", os.path.basename(path))
             if match and int(match.group(1)) >= epoch:
                 os.remove(path)  # drawn by the part of a run that the checkpoint does not hold
@@ -217,8 +223,6 @@ class OutputFolder(RunFolder):
         return found
 
     def check_available(self, overwrite=False):
-        if not self.path:
-            raise SettingError("out", "needs a folder name")
         self.check_usable()
         held = self.run_files()
         if held and not overwrite:

@@ -66,6 +66,8 @@ def check_output_file(name, path, extensions, inputs=(), overwrite=False):
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise SettingError(name, f"the folder {folder!r} of {path!r} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise SettingError(name, f"cannot write into the folder {folder!r} of {path!r}")
     for source in inputs:
         if source and os.path.exists(source) and same_file(path, source):
             raise SettingError(name, f"{path!r} is the input {source!r}: choose another file")

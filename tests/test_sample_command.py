@@ -118,3 +118,16 @@ def test_an_unknown_backend_in_the_environment_is_one_line_before_any_work(run_d
     code, line = cli(argv, capsys)
     assert code == 1 and "unknown backend 'bogus' (from $NPGAN_BACKEND)" in line, line
     assert os.listdir(tmp_path) == []
+
+
+def test_an_empty_output_folder_name_is_refused(data_dir, capsys):
+    code, line = cli(TINY + ["--data-dir", data_dir, "--out", ""], capsys)
+    assert code == 2 and "argument --out: needs a folder name" in line, line
+
+
+def test_a_folder_named_like_a_glob_pattern_is_only_itself(run_dir, data_dir, tmp_path, capsys):
+    """`runs/[ab]` must not see the files of `runs/a` as its own (RunFolder escapes its name in globs)."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "latest.npz").write_bytes((run_dir / "latest.npz").read_bytes())
+    code, _ = cli(TINY + ["--epochs", "1", "--data-dir", data_dir, "--out", str(tmp_path / "[ab]")], capsys)
+    assert code == 0 and (tmp_path / "[ab]" / "latest.npz").exists()
