@@ -43,14 +43,15 @@ def worker(args):
     import numpy as np
 
     from npgan import backend as B
-    from npgan import distributed, models, nn, optim
+    from npgan import distributed, nn, optim
+    from npgan.gan import presets
     from npgan.data import Batches, synthetic_digits
     from npgan.gan import GANTrainer
 
     comm = distributed.world()
     B.manual_seed(0)
-    r = models.recipe("slides")
-    G, D = models.build(r)
+    r = presets.recipe("slides")
+    G, D = presets.build(r)
     opt_G, opt_D = (optim.Adam(net.parameters(), r.lr, betas=r.betas) for net in (G, D))
     trainer = GANTrainer(G, D, opt_G, opt_D, r.z_dim, noise=r.noise)
     dp = distributed.DataParallel(trainer, args.batch, comm=comm)

@@ -41,7 +41,8 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from npgan import kernels, models, optim  # noqa: E402
+from npgan import kernels, optim  # noqa: E402
+from npgan.gan import presets
 from npgan.gan import GANTrainer  # noqa: E402
 from npgan.nn import functional as F  # noqa: E402
 
@@ -58,7 +59,7 @@ def _bn_cache(rng, m, w):
 
 
 def slides_param_shapes():
-    G, D = models.slides_generator(), models.slides_discriminator()
+    G, D = presets.slides_generator(), presets.slides_discriminator()
     return [p.shape for p in G.parameters() + D.parameters()]
 
 
@@ -131,7 +132,7 @@ def d_step_case(m):
     """The trainer's D step, one forward over [real; fake] (host: the kept spelling) vs two forwards.
     The learning rate is tiny so D stays at its initialisation: trained for hundreds of steps on one fixed
     batch, D would saturate and its gradients turn denormal, which slows every pass tenfold."""
-    G, D = models.slides_generator(), models.slides_discriminator()
+    G, D = presets.slides_generator(), presets.slides_discriminator()
     trainer = GANTrainer(G, D, optim.SGD(G.parameters(), 1e-9, momentum=0.5),
                          optim.SGD(D.parameters(), 1e-9, momentum=0.5), z_dim=64)
     real = np.random.default_rng(0).random((m, 784), dtype=np.float32)
@@ -148,7 +149,7 @@ def d_step_case(m):
 def _trainer(m, optimizer):
     from npgan import manual_seed
     manual_seed(0)
-    G, D = models.slides_generator(), models.slides_discriminator()
+    G, D = presets.slides_generator(), presets.slides_discriminator()
     make = ((lambda ps: optim.SGD(ps, 0.1, momentum=0.5)) if optimizer == "sgd"
             else (lambda ps: optim.Adam(ps, 2e-4, betas=(0.5, 0.999))))
     trainer = GANTrainer(G, D, make(G.parameters()), make(D.parameters()), z_dim=64)

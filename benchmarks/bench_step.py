@@ -120,14 +120,15 @@ def check(archs, batch=64, torch=True, dezero=True):
     round-off cannot hide a difference in the maths), dropout off (masks cannot be shared); then DeZero's
     slides iteration the same way, in its own process. True when every check passes."""
     from npgan import backend as B
-    from npgan import models, nn
+    from npgan import nn
+    from npgan.gan import presets
     ok = True
     if torch and torch_status()[0]:
         from npgan.testing import torch_reference as R
         for arch in archs:
             B.manual_seed(1)
-            recipe = models.recipe(arch)
-            G, D = (net.double() for net in models.build(recipe))
+            recipe = presets.recipe(arch)
+            G, D = (net.double() for net in presets.build(recipe))
             for mod in D.modules():
                 if isinstance(mod, nn.Dropout):
                     mod.p = 0.0

@@ -6,7 +6,7 @@
 `train` runs examples/mnist_gan.py once per candidate, keeping a checkpoint every epoch. The recipes are
 the same maths on every backend, so the sweep may run on a GPU; what a CPU user waits for is wall time per
 epoch on the CPU (measured separately, see the README). `score` evaluates each checkpoint with
-examples/evaluate.py (npgan.metrics: FID, classifier score, classes covered by 10,000 samples) into
+examples/evaluate.py (npgan.evaluation.metrics: FID, classifier score, classes covered by 10,000 samples) into
 scores.json.
 """
 import argparse
@@ -33,7 +33,7 @@ CANDIDATES = {  # name -> flags of examples/mnist_gan.py (a first sweep also tri
 
 
 def train(args):
-    from npgan import mnist as example
+    from npgan.cli import mnist as example
     summary = {}
     for name in args.only or CANDIDATES:
         out = os.path.join(args.out, name)
@@ -49,8 +49,8 @@ def train(args):
 
 
 def score(args):
-    """Every epoch checkpoint of every candidate, scored by examples/evaluate.py (npgan.metrics)."""
-    from npgan.metrics import MnistEvaluator
+    """Every epoch checkpoint of every candidate, scored by examples/evaluate.py (npgan.evaluation.metrics)."""
+    from npgan.evaluation.metrics import MnistEvaluator
     from npgan import evaluation as evaluate
     backend = args.backend or "numpy"
     evaluator = MnistEvaluator(data_dir=args.data_dir, backend=backend)

@@ -115,10 +115,11 @@ def agreement(arch="slides", batch=32, hidden=None, seed=0):
     and noise, in float64, relative to how far each moved (a floor of 1 % of the largest move), and the
     dtypes DeZero used. npgan's BatchNorm eps is set to DeZero's fixed 2e-5 so both compute the same maths."""
     dezero = import_dezero()
-    from npgan import models, nn, optim
+    from npgan import nn, optim
+    from npgan.gan import presets
     from npgan.gan import GANTrainer
-    recipe = models.recipe(arch, hidden=hidden)
-    G, D = (net.double() for net in models.build(recipe))
+    recipe = presets.recipe(arch, hidden=hidden)
+    G, D = (net.double() for net in presets.build(recipe))
     for mod in G.modules():
         if isinstance(mod, nn.BatchNorm1d):
             mod.eps = 2e-5

@@ -19,10 +19,11 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from npgan import run  # noqa: E402
+from npgan import gan
+from npgan import training  # noqa: E402
 from npgan.data import load_mnist, train_validation_split  # noqa: E402
 from npgan.evaluation import epoch_checkpoints  # noqa: E402
-from npgan.metrics import MnistEvaluator, frechet_distance, gaussian_stats  # noqa: E402
+from npgan.evaluation.metrics import MnistEvaluator, frechet_distance, gaussian_stats  # noqa: E402
 
 
 def ema_table(run_dir, evaluator, n, seed, only=None):
@@ -34,8 +35,8 @@ def ema_table(run_dir, evaluator, n, seed, only=None):
             continue
         row = {"epoch": epoch}
         for name, averaged in (("averaged", True), ("raw", False)):
-            G, recipe = run.load_generator(path, averaged=averaged)
-            row[name] = evaluator.classifier_metrics(run.sample(G, n, recipe, seed=seed))
+            G, recipe = training.load_generator(path, averaged=averaged)
+            row[name] = evaluator.classifier_metrics(gan.sample(G, n, recipe, seed=seed))
         a, r = row["averaged"], row["raw"]
         print(f"| {epoch} | {a['fid']:.1f} | {r['fid']:.1f} | {a['classifier_score']:.2f} | "
               f"{r['classifier_score']:.2f} | {a['classes_covered']} / {r['classes_covered']} |", flush=True)
@@ -44,7 +45,7 @@ def ema_table(run_dir, evaluator, n, seed, only=None):
 
 
 def conditional_table(path, evaluator, n, seed, data_dir=None, averaged=None):
-    G, recipe = run.load_generator(path, averaged=averaged)
+    G, recipe = training.load_generator(path, averaged=averaged)
     if not recipe.conditional:
         raise SystemExit(f"{path}: not a conditional run (train with --conditional)")
     per_class = n // 10
@@ -54,7 +55,7 @@ def conditional_table(path, evaluator, n, seed, data_dir=None, averaged=None):
     print("| digit asked | classified as asked | FID vs test digits of that class | real digits of that class |")
     print("|---:|---:|---:|---:|")
     for digit in range(10):
-        images = run.sample(G, per_class, recipe, seed=seed + digit, labels=np.full(per_class, digit))
+        images = gan.sample(G, per_class, recipe, seed=seed + digit, labels=np.full(per_class, digit))
         features, probs = evaluator.classifier.embed(images)
         accuracy = float((probs.argmax(axis=1) == digit).mean())
         reference = gaussian_stats(test_features[evaluator.test_y == digit])

@@ -21,9 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # npgan from th
 def layer_dims(arch, hidden=None):
     """[(in, columns)] of every Linear/Maxout weight of G and of D, in forward order, z_dim, the noise prior
     and whether D has BatchNorm (then real and fake go through D separately)."""
-    from npgan import models, nn
-    recipe = models.recipe(arch, hidden=hidden)
-    G, D = models.build(recipe)
+    from npgan import nn
+    from npgan.gan import presets
+    recipe = presets.recipe(arch, hidden=hidden)
+    G, D = presets.build(recipe)
     dims = lambda net: [tuple(m.weight.data.shape) for m in net.modules() if isinstance(m, nn.Linear)]
     d_has_bn = any(isinstance(m, nn.BatchNorm1d) for m in D.modules())
     return dims(G), dims(D), recipe.z_dim, recipe.noise, d_has_bn

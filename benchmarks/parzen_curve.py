@@ -53,7 +53,7 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.every < 1 or args.threads < 1 or args.budget_cpu_minutes <= 0 or args.n < 2 or (args.max_epochs or 1) < 1:
         p.error("--every, --threads, --max-epochs and --n must be positive integers, --budget-cpu-minutes > 0")
-    from npgan.models import ARCHS
+    from npgan.gan.presets import ARCHS
     if args.arch not in ARCHS:
         p.error(f"argument --arch: must be one of {', '.join(ARCHS)}, got {args.arch!r}")
     args.plot = args.plot or os.path.join(HERE, "img", "parzen_curve" + ("" if args.arch == "paper" else
@@ -71,7 +71,7 @@ def read_curve(path):
 
 def train_chunk(args, to_epoch, resume):
     """Train the run to `to_epoch` (resuming its latest.npz); returns (CPU seconds, wall seconds)."""
-    from npgan import mnist
+    from npgan.cli import mnist
     flags = ["--epochs", str(to_epoch), "--out", args.run_dir, "--no-progress", "--log-every", "500",
              "--checkpoint-every", str(args.every), "--sample-every", str(args.every)]
     if resume:
@@ -100,8 +100,8 @@ def score_chunk(args, evaluator):
 
 def measure(args):
     """Train and score chunk by chunk until the budget or the target; every row is appended to curve.jsonl."""
-    from npgan.console import blas_threads
-    from npgan.metrics import MnistEvaluator
+    from npgan.threads import blas_threads
+    from npgan.evaluation.metrics import MnistEvaluator
     blas_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
     curve_path = os.path.join(args.out, "curve.jsonl")

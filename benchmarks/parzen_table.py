@@ -11,7 +11,7 @@ What benchmarks/RESULTS.md shows came from a longer run on a GPU, then the CPU r
 
 Trains (or loads) the `paper` architecture (maxout/dropout D, SGD + momentum, the authors' recipe) and the
 `slides` architecture (the default run: its preset's 5 epochs, a checkpoint every epoch) with
-examples/mnist_gan.py, scores each with the paper's protocol (npgan.metrics.parzen_estimate: 10,000
+examples/mnist_gan.py, scores each with the paper's protocol (npgan.evaluation.metrics.parzen_estimate: 10,000
 samples, σ from the grid logspace(−1, 0, 10) chosen on the first 1,000 validation images, mean ± s.e.
 over the 10,000 test digits) and with the classifier metrics, scores real digits the same way, evaluates
 every epoch of the slides run (docs/img/metrics_vs_epochs.png), and replaces the "## Sample quality"
@@ -65,7 +65,7 @@ def parse_args(argv=None):
 
 
 def train(arch, epochs, args, gan):
-    """Train one preset with the MNIST command line (npgan.mnist); returns (checkpoint, wall seconds)."""
+    """Train one preset with the MNIST command line (npgan.cli.mnist); returns (checkpoint, wall seconds)."""
     out = os.path.join(args.out, arch)
     flags = ["--arch", arch, "--epochs", str(epochs), "--seed", str(args.seed), "--out", out, "--no-progress",
              "--overwrite",
@@ -145,7 +145,7 @@ def markdown(rows, curve, meta, extra_rows, plot_rel, seconds):
               f"(distances by one float64 matrix product per batch, log-sum-exp in float64), "
               + ("so the paper's sizes were kept: nothing was reduced. " if full else
                  "**reduced** from the paper's 10,000 samples / 10,000 test digits / 1,000 validation digits. ")
-              + "The TFD column is not reproduced (npgan has no TFD loader). As npgan/metrics.py explains, this "
+              + "The TFD column is not reproduced (npgan has no TFD loader). As npgan/evaluation/metrics.py explains, this "
               f"estimate is a poor measure of sample quality: here real digits score {abs(real - best):.0f} nats "
               f"{'above' if real > best else 'below'} our best GAN; a generator that replayed its training set "
               f"would score like the real-digits row ({real:.0f}; Theis et al. 2016, Table 1, report 243 for the "
@@ -194,10 +194,10 @@ def measure(args):
     (and this run's rows as rows.json, for --extra-rows of another run)."""
     load = os.getloadavg()[0]
     from npgan import backend as B
-    from npgan.metrics import MnistEvaluator
+    from npgan.evaluation.metrics import MnistEvaluator
     backend = B.resolve_backend(args.backend)
     from npgan import evaluation as ev
-    from npgan import mnist as gan
+    from npgan.cli import mnist as gan
     os.makedirs(args.out, exist_ok=True)
     runs = {}
     for arch, given, epochs in (("paper", args.paper_checkpoint, args.paper_epochs),

@@ -167,7 +167,8 @@ def profile(args, timing):
     one round, not the table."""
     import resource
     from npgan import backend as B
-    from npgan import models, optim
+    from npgan import optim
+    from npgan.gan import presets
     from npgan.gan import GANTrainer
     backend = (args.backend or ["numpy"])[0]
     xp = B.get_xp(backend)
@@ -176,8 +177,8 @@ def profile(args, timing):
     for arch in args.arch or ["slides"]:
         for m in args.batch_sizes or [128, 1024]:
             B.manual_seed(0)
-            recipe = models.recipe(arch)
-            G, D = models.build(recipe)
+            recipe = presets.recipe(arch)
+            G, D = presets.build(recipe)
             G.to(backend)
             D.to(backend)
             trainer = GANTrainer(G, D, optim.SGD(G.parameters(), LR, momentum=MOMENTUM),

@@ -5,7 +5,7 @@ taken closest to (without passing) 1, 2.5, 5 and 10 minutes of wall-clock traini
     python benchmarks/quality_curve.py --data-dir DIR --name adam2e-3 -- --lr 2e-3 --batch-size 512
     python benchmarks/quality_curve.py --render-only                        # RESULTS.md from curves.json
 
-Flags after `--` go to the MNIST command line (npgan.mnist), so any recipe can be timed. Training stops
+Flags after `--` go to the MNIST command line (npgan.cli.mnist), so any recipe can be timed. Training stops
 by itself after the last budget (the run is sent Ctrl-C: it finishes the iteration and saves).
 Each chosen checkpoint is scored with 10,000 samples and npgan's classifier (FID against the test digits,
 classifier score, classes covered; npgan.evaluation); the clock is the checkpoint file's time since the
@@ -49,7 +49,7 @@ def parse_args(argv=None):
 def train(args, run_dir):
     """The run (its own process, as a user starts it), sent Ctrl-C after the last budget; returns
     {epoch: seconds from the start to its checkpoint}."""
-    command = [sys.executable, "-m", "npgan.mnist", "--epochs", "100000", "--checkpoint-every", "1",
+    command = [sys.executable, "-m", "npgan.cli.mnist", "--epochs", "100000", "--checkpoint-every", "1",
                "--no-progress", "--overwrite", "--seed", str(args.seed), "--out", run_dir, "--log-every", "100",
                *(["--data-dir", args.data_dir] if args.data_dir else []), *args.flags]
     started = time.time()
@@ -67,7 +67,7 @@ def train(args, run_dir):
 
 def measure(args):
     from npgan import evaluation as ev
-    from npgan.metrics import MnistEvaluator
+    from npgan.evaluation.metrics import MnistEvaluator
     run_dir = os.path.join(args.out, args.name)
     load_before = os.getloadavg()[0]
     times = train(args, run_dir)

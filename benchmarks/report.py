@@ -21,8 +21,8 @@ def gpu_status():
 
 
 def default_hidden(arch):
-    from npgan import models
-    return models.recipe(arch).hidden
+    from npgan.gan import presets
+    return presets.recipe(arch).hidden
 
 
 def machine_info(threads, unset_hints):

@@ -41,15 +41,16 @@ def host_pool(m):
 
 def run_npgan(spec):
     from npgan import backend as B
-    from npgan import models, optim
+    from npgan import optim
+    from npgan.gan import presets
     from npgan.gan import GANTrainer
     backend, m = spec["backend"], spec["batch"]
     if spec.get("variant") == "torch-gemms":
         from torch_gemms import gemms_by_torch
         gemms_by_torch(spec["threads"])
     B.manual_seed(0)
-    recipe = models.recipe(spec["arch"], hidden=spec.get("hidden"))
-    G, D = models.build(recipe)
+    recipe = presets.recipe(spec["arch"], hidden=spec.get("hidden"))
+    G, D = presets.build(recipe)
     xp = B.get_xp(backend)
     gpu = backend == "cupy"
     G.to(backend)
@@ -79,7 +80,7 @@ def run_npgan(spec):
 def run_torch(spec):
     import torch
     from npgan import backend as B
-    from npgan import models
+    from npgan.gan import presets
     from npgan.testing import torch_reference as R
     device = "cuda" if spec["backend"] == "cuda" else "cpu"
     if device == "cpu":
@@ -87,8 +88,8 @@ def run_torch(spec):
     m = spec["batch"]
     torch.manual_seed(0)
     B.manual_seed(0)
-    recipe = models.recipe(spec["arch"], hidden=spec.get("hidden"))
-    G, D = (R.mirror(net, device=device) for net in models.build(recipe))  # start from npgan's weights
+    recipe = presets.recipe(spec["arch"], hidden=spec.get("hidden"))
+    G, D = (R.mirror(net, device=device) for net in presets.build(recipe))  # start from npgan's weights
     data = itertools.cycle([torch.from_numpy(x).to(device) for x in host_pool(m)])
     sgd = lambda net: torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM)
     step = R.TorchGANStep(G, D, sgd(G), sgd(D), recipe.z_dim, noise=recipe.noise,
@@ -111,12 +112,12 @@ def run_dezero(spec):
     """DeZero on the host (NumPy), `slides` only; variant "float32" (the shim) or "as-shipped"."""
     import dezero_reference as Z
     from npgan import backend as B
-    from npgan import models
+    from npgan.gan import presets
     dezero = Z.import_dezero(float32=(spec.get("variant") or "float32") == "float32")
     m = spec["batch"]
     B.manual_seed(0)
-    recipe = models.recipe(spec["arch"], hidden=spec.get("hidden"))
-    G, D = (Z.mirror(net, dezero) for net in models.build(recipe))
+    recipe = presets.recipe(spec["arch"], hidden=spec.get("hidden"))
+    G, D = (Z.mirror(net, dezero) for net in presets.build(recipe))
     step = Z.DezeroGANStep(dezero, G, D, recipe.z_dim, LR, MOMENTUM)
     data = itertools.cycle(host_pool(m))
     last = [None]

@@ -19,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROG = "make_figures.py"
 
 sys.path.insert(0, ROOT)  # this checkout's npgan
-from npgan.console import ArgumentParser, run_command  # noqa: E402
+from npgan.cli.console import ArgumentParser, run_command  # noqa: E402
 from npgan.viz import MissingDependency, require_matplotlib, save_figure  # noqa: E402
 
 

@@ -4,14 +4,14 @@
     python examples/evaluate.py runs/mnist/latest.npz --parzen --json scores.json
     python examples/evaluate.py runs/mnist --plot metrics_vs_epochs.png # every ckpt_epochNNN.npz of a run
 
-`--help` lists the options. The functions and this command line live in npgan/evaluation.py (the metrics
-themselves in npgan/metrics.py, the classifier in npgan/classifier.py), so an installed npgan runs the same
+`--help` lists the options. The functions and this command line live in npgan/evaluation/report.py (the metrics
+themselves in npgan/evaluation/metrics.py, the classifier in npgan/evaluation/classifier.py), so an installed npgan runs the same
 as `python -m npgan.evaluation`. Each number is printed beside the same metric of real MNIST digits, and
 the classifier's provenance and accuracy beside them.
 """
 import sys
 
-from npgan.evaluation import main
+from npgan.cli.evaluate import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -4,11 +4,11 @@
     python examples/figures.py --figure3 runs/mnist/latest.npz --rows 8 --steps 10 --seed 0 --out figure3.png
 
 `--help` lists the options. The figures, the nearest-neighbour search and the memorisation number live in
-npgan/figures.py (as does this command line, so `python -m npgan.figures` runs the same).
+npgan/evaluation/figures.py (as does this command line, so `python -m npgan.evaluation.figures` runs the same).
 """
 import sys
 
-from npgan.figures import main
+from npgan.cli.figures import main
 
 if __name__ == "__main__":
     sys.exit(main())

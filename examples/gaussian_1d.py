@@ -32,11 +32,13 @@ from npgan import nn, optim
 from npgan import theory as T
 from npgan.data import toy
 from npgan.checkpoint import atomic_file
-from npgan.console import ArgumentParser, progress, run_command, single_blas_thread
+from npgan.cli.console import ArgumentParser, run_command
+from npgan.threads import single_blas_thread
+from npgan.training.progress import progress
 from npgan.gan import GANTrainer, NonFiniteError
 from npgan.nn.losses import GENERATOR_LOSSES
-from npgan.run import infer
-from npgan.runfolder import OutputFolder, RunFolderError
+from npgan.gan import infer
+from npgan.training.runfolder import OutputFolder, RunFolderError
 from npgan.settings import check_float, check_int
 from npgan.viz import MissingDependency, require_matplotlib
 
@@ -197,13 +199,13 @@ def train(args, out):
     bar.close()
     train_seconds = time.perf_counter() - started
 
-    from npgan import viz_theory
+    from npgan.theory import figure1
     by_iteration = {s["iteration"]: s for s in snaps}
     out.clear()  # with --overwrite: the earlier run's outputs go now that the new ones are ready
-    gif = viz_theory.save_animation([by_iteration[i] for i in sorted(frames)], out.file("figure1.gif"),
+    gif = figure1.save_animation([by_iteration[i] for i in sorted(frames)], out.file("figure1.gif"),
                                     problem["window"], fps=args.fps,
                                     frames_dir=None if args.no_frames else out.file("frames"))
-    png = viz_theory.save_panels([by_iteration[i] for i in panels], out.file("figure1.png"), problem["window"])
+    png = figure1.save_panels([by_iteration[i] for i in panels], out.file("figure1.png"), problem["window"])
     write_metrics(snaps, out.file("metrics.csv"))
     first, last = snaps[0], snaps[-1]
     summary = {"data": args.data, "steps": args.steps, "k": args.k, "seed": args.seed,

@@ -33,11 +33,13 @@ from npgan import backend as B
 from npgan import nn, optim
 from npgan.data import toy
 from npgan.checkpoint import atomic_file
-from npgan.console import ArgumentParser, progress, run_command, single_blas_thread
+from npgan.cli.console import ArgumentParser, run_command
+from npgan.threads import single_blas_thread
+from npgan.training.progress import progress
 from npgan.gan import GANTrainer, NonFiniteError, sample_noise
 from npgan.nn.losses import GENERATOR_LOSSES
-from npgan.run import infer
-from npgan.runfolder import OutputFolder, RunFolderError
+from npgan.gan import infer
+from npgan.training.runfolder import OutputFolder, RunFolderError
 from npgan.settings import check_float, check_int
 from npgan.viz import MissingDependency, require_matplotlib, save_figure
 

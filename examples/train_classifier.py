@@ -1,4 +1,4 @@
-"""Train the MNIST classifier behind npgan.metrics (FID, classifier score, mode coverage) and cache it.
+"""Train the MNIST classifier behind npgan.evaluation.metrics (FID, classifier score, mode coverage) and cache it.
 
     python examples/train_classifier.py                      # about 1.5 minutes on a 2-core CPU
     python examples/train_classifier.py --backend cupy --out my_classifier.npz
@@ -8,11 +8,11 @@ layers, softmax cross-entropy, Adam) trained on MNIST's first 50,000 training im
 printed after every epoch. The result goes to the per-user cache (``$XDG_CACHE_HOME/npgan/mnist/
 mnist_classifier.npz``, or ``$NPGAN_CLASSIFIER``), where examples/evaluate.py finds it; one trained on the
 offline subset goes to ``mnist_classifier_subset.npz`` and is never used where full MNIST is available.
-The code is npgan/classifier.py (`python -m npgan.classifier` runs the same).
+The code is npgan/evaluation/classifier.py (`python -m npgan.evaluation.classifier` runs the same).
 """
 import sys
 
-from npgan.classifier import main
+from npgan.cli.train_classifier import main
 
 if __name__ == "__main__":
     sys.exit(main())

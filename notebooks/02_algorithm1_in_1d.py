@@ -42,7 +42,7 @@ from IPython.display import Image, display
 import npgan
 from npgan import course, nn, optim
 from npgan import theory as T
-from npgan import viz_theory
+from npgan.theory import figure1
 from npgan.data import toy
 from npgan.gan import GANTrainer
 from npgan.viz import smooth
@@ -185,7 +185,7 @@ print(f"{STEPS} iterations in {time.perf_counter() - started:.1f} s")
 
 # %%
 by_iteration = {s["iteration"]: s for s in snaps}
-display(Image(filename=viz_theory.save_panels([by_iteration[i] for i in panels_at], "figure1_panels.png", WINDOW)))
+display(Image(filename=figure1.save_panels([by_iteration[i] for i in panels_at], "figure1_panels.png", WINDOW)))
 
 # %% [markdown]
 # ## D against D\*

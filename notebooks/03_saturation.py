@@ -30,7 +30,7 @@
 # When D rejects the fakes, σ(a) ≈ 0: the minimax gradient is ≈ 0 — *everything* G learns is multiplied by
 # that factor — while the non-saturating one is ≈ −1. Below we train the same G and D, from the same
 # initial weights and the same noise, once with each loss, and watch G's gradient norm with
-# `npgan.monitor.GradientFlowMonitor`.
+# `npgan.training.monitor.GradientFlowMonitor`.
 
 # %%
 import os
@@ -51,10 +51,11 @@ from IPython.display import Image, display
 
 import npgan
 from npgan import backend as B
-from npgan import models, optim, viz
+from npgan import optim, viz
+from npgan.gan import presets
 from npgan.data import Batches, load_mnist
 from npgan.gan import GANTrainer
-from npgan.monitor import GradientFlowMonitor
+from npgan.training.monitor import GradientFlowMonitor
 
 
 def show(fig):
@@ -90,8 +91,8 @@ BACKEND = B.resolve_backend()  # $NPGAN_BACKEND (cupy on a GPU), else numpy
 def train(loss, iterations=ITERATIONS, seed=0):
     """Algorithm 1 for `iterations` generator steps; returns the monitor's rows, the trainer's records, G."""
     npgan.manual_seed(seed)  # the same initial weights and the same noise for both losses
-    recipe = models.recipe("slides", loss=loss)
-    G, D = models.build(recipe)
+    recipe = presets.recipe("slides", loss=loss)
+    G, D = presets.build(recipe)
     G.to(BACKEND)
     D.to(BACKEND)
     opt_G = optim.Adam(G.parameters(), lr=recipe.lr, betas=recipe.betas)
@@ -199,4 +200,4 @@ for loss, (rows, _, _) in runs.items():
 
 # %% [markdown]
 # Things to try: `train("minimax", iterations=1000)` — does G ever recover? Set `k=5` in the recipe
-# (`models.recipe("slides", loss=loss, k=5)`): a stronger D saturates the minimax loss sooner.
+# (`presets.recipe("slides", loss=loss, k=5)`): a stronger D saturates the minimax loss sooner.

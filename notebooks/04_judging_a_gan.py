@@ -26,7 +26,7 @@
 # * the paper's **Parzen-window log-likelihood** — and why it misleads;
 # * **nearest training neighbours**, which catch what none of the above can: copying.
 #
-# All of it is `npgan.metrics` and `npgan.classifier`; the features come from npgan's own MNIST MLP, so
+# All of it is `npgan.evaluation.metrics` and `npgan.evaluation.classifier`; the features come from npgan's own MNIST MLP, so
 # FID values here are comparable only with other FIDs from the same classifier.
 
 # %%
@@ -45,8 +45,10 @@ from IPython.display import display
 
 import npgan
 from npgan import backend as B
-from npgan import metrics, models, optim, viz
-from npgan.classifier import MnistClassifier, train_classifier
+from npgan import optim, viz
+from npgan.evaluation import metrics
+from npgan.gan import presets
+from npgan.evaluation.classifier import MnistClassifier, train_classifier
 from npgan.data import Batches, load_mnist, train_validation_split
 from npgan.gan import GANTrainer
 
@@ -64,7 +66,7 @@ def show(fig):
 # ## Data and the classifier
 #
 # The paper's split: training images 0–50,000 train, 50,000–60,000 are held out (validation). The
-# classifier behind FID, score and coverage is `npgan.classifier.MnistClassifier` (784 → 512 → 256 → 10,
+# classifier behind FID, score and coverage is `npgan.evaluation.classifier.MnistClassifier` (784 → 512 → 256 → 10,
 # dropout). Its full recipe (30 epochs, ≈ 98.5 % test accuracy, `python examples/train_classifier.py`)
 # takes a minute or two on a CPU; to keep this notebook short **we train it for 3 epochs only** (≈ 97 %)
 # and cache it in the scratch folder `scratch/` beside the notebook (git ignores it). The metrics below are therefore those
@@ -94,8 +96,8 @@ test_stats = metrics.gaussian_stats(clf.embed(test_x)[0])
 
 # %%
 npgan.manual_seed(0)
-recipe = models.recipe("slides")
-G, D = models.build(recipe)
+recipe = presets.recipe("slides")
+G, D = presets.build(recipe)
 G.to(BACKEND)
 D.to(BACKEND)
 trainer = GANTrainer(G, D, optim.Adam(G.parameters(), lr=recipe.lr, betas=recipe.betas),

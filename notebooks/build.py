@@ -25,7 +25,7 @@ PROG = "build.py"
 
 sys.path.insert(0, ROOT)  # this checkout's npgan, as the kernels get it
 from npgan.checkpoint import atomic_file  # noqa: E402
-from npgan.console import ArgumentParser, Terminated, run_command  # noqa: E402
+from npgan.cli.console import ArgumentParser, Terminated, run_command  # noqa: E402
 from npgan.viz import MissingDependency  # noqa: E402
 
 

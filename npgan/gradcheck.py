@@ -18,7 +18,7 @@ import numpy as np
 
 from npgan import backend as B
 from npgan.nn.layers import freeze_dropout
-from npgan.nn.module import no_grad
+from npgan.nn.grad_mode import no_grad
 
 
 class GradcheckReport:

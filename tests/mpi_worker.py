@@ -14,7 +14,8 @@ import sys
 import numpy as np
 
 from npgan import backend as B
-from npgan import distributed, models, nn, optim
+from npgan import distributed, nn, optim
+from npgan.gan import presets
 from npgan.checkpoint import load_checkpoint, save_checkpoint
 from npgan.data import Batches, synthetic_digits
 from npgan.gan import GANTrainer
@@ -22,10 +23,10 @@ from npgan.nn import functional as F
 
 Z_DIM = 8
 TINY = {  # (G, D) builders with tiny widths, the presets' own shapes and initialisations
-    "tutorial": lambda means: (models.tutorial_generator(z_dim=Z_DIM, hidden=16), models.tutorial_discriminator(16)),
-    "paper": lambda means: (models.paper_generator(z_dim=Z_DIM, hidden=16, pixel_means=means),
-                            models.paper_discriminator(hidden=8, pieces=3)),
-    "slides": lambda means: (models.slides_generator(z_dim=Z_DIM, hidden=4), models.slides_discriminator(hidden=4)),
+    "tutorial": lambda means: (presets.tutorial_generator(z_dim=Z_DIM, hidden=16), presets.tutorial_discriminator(16)),
+    "paper": lambda means: (presets.paper_generator(z_dim=Z_DIM, hidden=16, pixel_means=means),
+                            presets.paper_discriminator(hidden=8, pieces=3)),
+    "slides": lambda means: (presets.slides_generator(z_dim=Z_DIM, hidden=4), presets.slides_discriminator(hidden=4)),
 }
 
 
@@ -81,7 +82,7 @@ def build(args, comm):
     G, D = TINY[args.preset](images.mean(axis=0))
     G, D = G.to(args.backend, args.dtype), D.to(args.backend, args.dtype)
     ghosts = ghost_batchnorm(G, args.ghost_bn) + ghost_batchnorm(D, args.ghost_bn) if args.ghost_bn else []
-    r = models.recipe(args.preset)
+    r = presets.recipe(args.preset)
     if r.optimizer == "sgd":
         opt_G, opt_D = (optim.SGD(net.parameters(), r.lr, momentum=r.momentum) for net in (G, D))
     else:

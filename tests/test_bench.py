@@ -101,13 +101,14 @@ import itertools, sys
 import numpy as np
 sys.path.insert(0, {str(BENCH)!r})
 from torch_gemms import gemms_by_torch
-from npgan import backend as B, models, optim
+from npgan import backend as B, optim
+from npgan.gan import presets
 from npgan.gan import GANTrainer
 
 def parameters_after_three_iterations():
     B.manual_seed(0)
-    recipe = models.recipe("slides", hidden=16)
-    G, D = models.build(recipe)
+    recipe = presets.recipe("slides", hidden=16)
+    G, D = presets.build(recipe)
     sgd = lambda net: optim.SGD(net.parameters(), 0.1, momentum=0.5)
     trainer = GANTrainer(G, D, sgd(G), sgd(D), recipe.z_dim)
     data = itertools.cycle([np.random.default_rng(i).random((32, 784), dtype=np.float32) for i in range(2)])

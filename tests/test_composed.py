@@ -6,12 +6,13 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from npgan import backend as B
-from npgan import models, nn
+from npgan import nn
+from npgan.gan import presets
 from npgan.gradcheck import gradcheck
 
 
 def slides_pair(z_dim, hidden, out):
-    return models.slides_generator(z_dim, hidden, out=out), models.slides_discriminator(hidden, inp=out)
+    return presets.slides_generator(z_dim, hidden, out=out), presets.slides_discriminator(hidden, inp=out)
 
 
 def assert_close_to_finite_differences(report):

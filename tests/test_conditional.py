@@ -1,4 +1,4 @@
-"""The conditional GAN (npgan.conditional, --conditional): the join/split formula pair, ConditionOn's
+"""The conditional GAN (npgan.gan.conditional, --conditional): the join/split formula pair, ConditionOn's
 hand-written backward against central differences (alone and composed with D, as in G's step), the
 labelled noise, the labelled training rows, and a conditional run end to end (class grid, --digit,
 resume bit-identical)."""
@@ -9,12 +9,15 @@ import numpy as np
 import pytest
 
 from npgan import backend as B
-from npgan import models, nn, run
-from npgan.conditional import (N_CLASSES, ConditionOn, LabelledNoise, class_labels, concat_backward,
+from npgan import nn
+from npgan.gan import presets
+from npgan import gan
+from npgan import training
+from npgan.gan.conditional import (N_CLASSES, ConditionOn, LabelledNoise, class_labels, concat_backward,
                                concat_forward, grid_labels, join_labels, one_hot)
 from npgan.data import mnist
 from npgan.gradcheck import gradcheck
-from npgan.mnist import load_training_set, main
+from npgan.cli.mnist import load_training_set, main
 from npgan.settings import SettingError
 
 TINY = ["--arch", "slides", "--z-dim", "4", "--hidden", "4", "--batch-size", "16", "--log-every", "3",
@@ -41,7 +44,7 @@ def _conditioned_input(n, z_dim, seed, backend):
 
 def test_condition_on_backward_matches_finite_differences(backend):
     B.manual_seed(0)
-    G = ConditionOn(models.slides_generator(3 + N_CLASSES, 3, out=6)).double().to(backend)
+    G = ConditionOn(presets.slides_generator(3 + N_CLASSES, 3, out=6)).double().to(backend)
     report = gradcheck(G, _conditioned_input(7, 3, 1, backend), atol=1e-6, rtol=1e-5)
     assert report.passed, "\n" + str(report)
     assert "input" in {row["name"] for row in report.rows}  # the label's direct path checked too
@@ -50,8 +53,8 @@ def test_condition_on_backward_matches_finite_differences(backend):
 def test_conditional_generator_then_discriminator_matches_finite_differences(backend):
     """G's step in a conditional run: [z, c] → [G([z, c]), c] → D, one composed network."""
     B.manual_seed(1)
-    G = ConditionOn(models.slides_generator(2 + N_CLASSES, 3, out=5))
-    GD = nn.Sequential(G, models.slides_discriminator(3, inp=5 + N_CLASSES)).double().to(backend)
+    G = ConditionOn(presets.slides_generator(2 + N_CLASSES, 3, out=5))
+    GD = nn.Sequential(G, presets.slides_discriminator(3, inp=5 + N_CLASSES)).double().to(backend)
     report = gradcheck(GD, _conditioned_input(6, 2, 2, backend), atol=1e-6, rtol=1e-5)
     assert report.passed, "\n" + str(report)
     assert report.overall_relative_error < 1e-6
@@ -98,14 +101,14 @@ def test_a_conditional_run_draws_the_digit_asked_for(tmp_path, data_dir, capsys)
     code, out = _train(tmp_path, data_dir, "--epochs", "1")
     assert code == 0 and os.path.exists(os.path.join(out, "samples_epoch001.png"))
     latest = os.path.join(out, "latest.npz")
-    G, recipe = run.load_generator(latest)
+    G, recipe = training.load_generator(latest)
     assert recipe.conditional and isinstance(G, ConditionOn)
     target = str(tmp_path / "sevens.npy")
     assert main(["--checkpoint", latest, "--sample", "12", "--digit", "7", "--sample-out", target]) == 0
     sevens = np.load(target)
     assert sevens.shape == (12, 784) and sevens.min() >= 0.0 and sevens.max() <= 1.0
-    np.testing.assert_array_equal(run.sample(G, 12, recipe, seed=0, labels=np.full(12, 7)), sevens)
-    assert not np.array_equal(run.sample(G, 12, recipe, seed=0, labels=np.full(12, 1)), sevens)
+    np.testing.assert_array_equal(gan.sample(G, 12, recipe, seed=0, labels=np.full(12, 7)), sevens)
+    assert not np.array_equal(gan.sample(G, 12, recipe, seed=0, labels=np.full(12, 1)), sevens)
 
 
 def test_resume_of_a_conditional_run_is_bit_identical(tmp_path, data_dir):
@@ -131,25 +134,25 @@ def test_digit_needs_a_conditional_checkpoint_and_sampling(tmp_path, data_dir, c
         assert exit_info.value.code == 2
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 2 and __import__("re").search(message, err), err  # usage + one line
-    G, recipe = run.load_generator(os.path.join(out, "latest.npz"))
+    G, recipe = training.load_generator(os.path.join(out, "latest.npz"))
     with pytest.raises(ValueError, match="conditional"):
-        run.sample(G, 3, recipe, labels=np.zeros(3, int))
+        gan.sample(G, 3, recipe, labels=np.zeros(3, int))
 
 
 def test_a_resume_cannot_switch_conditioning(tmp_path, data_dir):
     code, out = _train(tmp_path, data_dir, "--epochs", "1")
-    saved = run.load_run_checkpoint(os.path.join(out, "latest.npz"))
-    with pytest.raises(run.ResumeError, match="conditional"):
-        run.apply_changes(saved, {"conditional": False})
+    saved = training.load_run_checkpoint(os.path.join(out, "latest.npz"))
+    with pytest.raises(training.ResumeError, match="conditional"):
+        training.apply_changes(saved, {"conditional": False})
 
 
 def test_a_conditional_run_needs_labels_and_one_process(tmp_path):
-    recipe = models.recipe("slides", conditional=True, z_dim=4, hidden=4, batch_size=8, epochs=1)
+    recipe = presets.recipe("slides", conditional=True, z_dim=4, hidden=4, batch_size=8, epochs=1)
     images = np.zeros((16, 784), np.float32)
     with pytest.raises(SettingError, match="labels"):
-        run.train(recipe, images, run.RunConfig(out=str(tmp_path / "a")))
+        training.train(recipe, images, training.RunConfig(out=str(tmp_path / "a")))
     with pytest.raises(SettingError, match="conditional"):
-        run.train(recipe, images, run.RunConfig(out=str(tmp_path / "b")), labels=np.zeros(16, int),
+        training.train(recipe, images, training.RunConfig(out=str(tmp_path / "b")), labels=np.zeros(16, int),
                   comm=types.SimpleNamespace(size=2, rank=0))
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
@@ -175,6 +178,6 @@ def test_every_preset_trains_conditionally(tmp_path, data_dir, arch):
     out = str(tmp_path / arch)
     assert main(["--arch", arch, "--batch-size", "16", "--hidden", "16", "--no-progress", "--conditional",
                  "--data-dir", data_dir, "--out", out, "--epochs", "1"]) == 0
-    G, recipe = run.load_generator(os.path.join(out, "latest.npz"))
+    G, recipe = training.load_generator(os.path.join(out, "latest.npz"))
     assert isinstance(G, ConditionOn) and G.net[0].in_features == recipe.z_dim + N_CLASSES
-    assert run.sample(G, 4, recipe, seed=0, labels=np.full(4, 2)).shape == (4, 784)
+    assert gan.sample(G, 4, recipe, seed=0, labels=np.full(4, 2)).shape == (4, 784)

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from npgan.course import __main__ as cli
+from npgan.cli import course as cli
 from npgan.course import cells, sandbox
 from npgan.course.exercises import check
 from npgan.course.grader import grade

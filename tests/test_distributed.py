@@ -14,7 +14,8 @@ import pytest
 
 import mpi_worker
 from npgan import backend as B
-from npgan import distributed, models, nn, optim
+from npgan import distributed, nn, optim
+from npgan.gan import presets
 from npgan.checkpoint import flatten, load_checkpoint
 from npgan.data import Batches, synthetic_digits
 from npgan.distributed import comm as comm_module
@@ -24,7 +25,7 @@ WORKER = Path(mpi_worker.__file__).resolve()
 MPIEXEC = next((str(p) for p in (Path(sys.executable).parent / "mpiexec",) if p.exists()), None) or shutil.which("mpiexec")
 needs_mpi = pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None or MPIEXEC is None,
                                reason='MPI tests need mpi4py and mpiexec: pip install -e ".[mpi]"')
-ITERATIONS, LR = 6, {name: models.recipe(name).lr for name in ("tutorial", "paper", "slides")}
+ITERATIONS, LR = 6, {name: presets.recipe(name).lr for name in ("tutorial", "paper", "slides")}
 
 
 # --- running the worker ---------------------------------------------------------------------------------------
@@ -298,7 +299,7 @@ def test_sync_batchnorm_on_one_process_is_batchnorm(backend):
 
 
 def test_convert_sync_batchnorm_keeps_parameters_and_keys():
-    G = models.slides_generator(z_dim=4, hidden=2)
+    G = presets.slides_generator(z_dim=4, hidden=2)
     params, keys = G.parameters(), list(G.state_dict())
     distributed.convert_sync_batchnorm(G, distributed.SingleProcess())
     assert list(G.state_dict()) == keys and all(a is b for a, b in zip(G.parameters(), params))

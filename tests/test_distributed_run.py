@@ -1,4 +1,4 @@
-"""The run layer data-parallel, end to end: `mpiexec -n 2 python -m npgan.mnist ...` trains the same GAN as
+"""The run layer data-parallel, end to end: `mpiexec -n 2 python -m npgan.cli.mnist ...` trains the same GAN as
 one process at the same global batch, writes its outputs once (rank 0), stops on Ctrl-C at the same
 iteration on both ranks, and leaves checkpoints that one process resumes."""
 import importlib.util
@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from idx_files import write_split
-from npgan import models
+from npgan.gan import presets
 from npgan.checkpoint import flatten, load_checkpoint
-from npgan.mnist import main
+from npgan.cli.mnist import main
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 MPIEXEC = next((p for p in (os.path.join(os.path.dirname(sys.executable), "mpiexec"),) if os.path.exists(p)),
@@ -32,7 +32,7 @@ def data_dir(tmp_path_factory):
 
 def mpi(*args, n=2):
     env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
-    done = subprocess.run([MPIEXEC, "-n", str(n), sys.executable, "-m", "npgan.mnist", *args], env=env,
+    done = subprocess.run([MPIEXEC, "-n", str(n), sys.executable, "-m", "npgan.cli.mnist", *args], env=env,
                           capture_output=True, text=True, timeout=180)
     return done.returncode, done.stdout, done.stderr
 
@@ -65,9 +65,9 @@ def test_two_ranks_train_what_one_process_trains(tmp_path, data_dir, preset):
     assert main(TINY + preset + ["--epochs", "2", "--data-dir", data_dir, "--out", str(tmp_path / "p1")]) == 0
     # slides: a Linear bias right before a BatchNorm has gradient exactly 0, which Adam turns into steps of
     # about lr from the rounding noise (docs/distributed.md); everything else agrees to float32 rounding
-    atol = 2 * 12 * models.recipe("slides").lr if "--sync-bn" in preset else 1e-5
+    atol = 2 * 12 * presets.recipe("slides").lr if "--sync-bn" in preset else 1e-5
     two, one = state(tmp_path / "p2" / "latest.npz"), state(tmp_path / "p1" / "latest.npz")
-    averages = "--ema" in preset or models.recipe(preset[1]).ema is not None  # slides averages by default
+    averages = "--ema" in preset or presets.recipe(preset[1]).ema is not None  # slides averages by default
     assert any(k.startswith("ema/") for k in two) == any(k.startswith("ema/") for k in one) == averages
     assert_close(two, one, atol)
     rows = [open(tmp_path / run / "metrics.csv").read().splitlines() for run in ("p2", "p1")]
@@ -91,7 +91,7 @@ def test_ctrl_c_stops_both_ranks_and_one_process_resumes(tmp_path, data_dir):
     (["--resume", "nowhere.npz"], 1, "checkpoint 'nowhere.npz' does not exist"),               # a user error
 ])
 def test_a_refusal_is_one_line_printed_once(tmp_path, data_dir, flags, code, message):
-    """Every rank refuses alike; rank 0 alone says so (npgan.console), so the user reads it once."""
+    """Every rank refuses alike; rank 0 alone says so (npgan.cli.console), so the user reads it once."""
     got, _, err = mpi(*TINY, *flags, "--data-dir", data_dir, "--out", str(tmp_path / "run"))
     assert got == code and err.count(message) == 1, err
     assert err.count("error:") == 1 and err.count("usage:") <= 1, err

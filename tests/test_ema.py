@@ -1,4 +1,4 @@
-"""Generator averaging (npgan.ema, --ema): the average after known updates equals the hand computation, on
+"""Generator averaging (npgan.gan.ema, --ema): the average after known updates equals the hand computation, on
 every backend; a trainer updates it after every G step; the averaged G's BatchNorm statistics are
 re-estimated through its weights; run checkpoints keep it
 (layout npgan-run-2, run-1 still read); load_generator returns it, or the raw G when asked; bad decays
@@ -9,11 +9,14 @@ import numpy as np
 import pytest
 
 from npgan import backend as B
-from npgan import models, run, runstate
+from npgan.gan import presets
+from npgan import gan
+from npgan import training
+from npgan.training import checkpoints
 from npgan.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from npgan.data import Batches
-from npgan.ema import ema_update, standing_statistics
-from npgan.mnist import main
+from npgan.gan.ema import ema_update, standing_statistics
+from npgan.cli.mnist import main
 from npgan.settings import SettingError
 
 TINY = dict(z_dim=4, hidden=4, batch_size=8, epochs=1)
@@ -35,7 +38,7 @@ def test_ema_update_after_known_updates_equals_the_hand_computation(backend):
 
 def _trainer(backend="numpy", ema=0.9):
     B.manual_seed(0)
-    return models.build_trainer(models.recipe("slides", ema=ema, **TINY), backend=backend)
+    return presets.build_trainer(presets.recipe("slides", ema=ema, **TINY), backend=backend)
 
 
 def _arrays(G):
@@ -61,7 +64,7 @@ def test_the_trainer_averages_the_parameters_after_every_g_step(backend):
 
 def test_standing_statistics_are_the_mean_of_the_batch_statistics(backend):
     """BatchNorm of the averaged G: re-estimated through its weights; the first layer's by hand."""
-    G = models.slides_generator(4, 4).to(backend)
+    G = presets.slides_generator(4, 4).to(backend)
     bn = G[1]
     bn.running_mean[...] = 7.0  # stale statistics are replaced, not blended
     draws = [np.random.default_rng([9, i]).standard_normal((32, 4)).astype(np.float32) for i in range(3)]
@@ -85,11 +88,11 @@ def test_the_average_is_a_separate_copy_that_is_never_trained():
 
 def _save(tmp_path, trainer, recipe, name="ck.npz"):
     loader = Batches(np.zeros((16, 784), np.float32), batch_size=8)
-    return runstate.save_run_checkpoint(str(tmp_path / name), trainer, loader, recipe, 2, 0, seed=0)
+    return checkpoints.save_run_checkpoint(str(tmp_path / name), trainer, loader, recipe, 2, 0, seed=0)
 
 
 def test_a_checkpoint_round_trip_keeps_the_average_and_load_generator_returns_it(tmp_path):
-    recipe = models.recipe("slides", ema=0.9, **TINY)
+    recipe = presets.recipe("slides", ema=0.9, **TINY)
     trainer = _trainer()
     real = iter([np.random.default_rng(i).random((8, 784), dtype=np.float32) for i in range(2)])
     for _ in range(2):
@@ -99,53 +102,53 @@ def test_a_checkpoint_round_trip_keeps_the_average_and_load_generator_returns_it
     assert state["layout"] == "npgan-run-2" and float(state["ema"]["decay"]) == 0.9
     fresh = _trainer()
     loader = Batches(np.zeros((16, 784), np.float32), batch_size=8)
-    runstate.load_run_checkpoint(path).restore(fresh, loader)
+    checkpoints.load_run_checkpoint(path).restore(fresh, loader)
     assert fresh.ema.updates == 2
     for a, b in zip(_arrays(fresh.ema.averaged), _arrays(trainer.ema.averaged)):
         np.testing.assert_array_equal(a, b)
-    G, _ = run.load_generator(path, "numpy")
-    raw, _ = run.load_generator(path, "numpy", averaged=False)
-    standing_statistics(trainer.ema.averaged, run.recipe_noise(recipe))  # as load_generator does
+    G, _ = training.load_generator(path, "numpy")
+    raw, _ = training.load_generator(path, "numpy", averaged=False)
+    standing_statistics(trainer.ema.averaged, gan.recipe_noise(recipe))  # as load_generator does
     for a, b, c, e in zip(_arrays(G), _arrays(trainer.ema.averaged), _arrays(raw), _arrays(trainer.G)):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(c, e)
     z = np.random.default_rng(5).standard_normal((6, 4)).astype(np.float32)
-    np.testing.assert_array_equal(run.sample(G, 6, z=z), run.sample(trainer.ema.averaged, 6, z=z))
+    np.testing.assert_array_equal(gan.sample(G, 6, z=z), gan.sample(trainer.ema.averaged, 6, z=z))
 
 
 def test_a_run_without_averaging_has_no_average_to_load(tmp_path):
-    recipe = models.recipe("slides", ema=0, **TINY)
+    recipe = presets.recipe("slides", ema=0, **TINY)
     path = _save(tmp_path, _trainer(ema=0), recipe)
-    assert "ema" not in load_checkpoint(path) and run.load_generator(path)[1].ema is None
+    assert "ema" not in load_checkpoint(path) and training.load_generator(path)[1].ema is None
     with pytest.raises(CheckpointError, match="kept no generator average"):
-        run.load_generator(path, averaged=True)
+        training.load_generator(path, averaged=True)
 
 
 def test_layout_run_1_files_still_load_and_an_averaging_run_without_its_section_is_refused(tmp_path):
-    recipe = models.recipe("slides", ema=0, **TINY)
+    recipe = presets.recipe("slides", ema=0, **TINY)
     path = _save(tmp_path, _trainer(ema=0), recipe)
     state = load_checkpoint(path)
     state["layout"] = "npgan-run-1"
     save_checkpoint(path, state)
-    G, loaded = run.load_generator(path)
+    G, loaded = training.load_generator(path)
     assert loaded == recipe
-    averaging = _save(tmp_path, _trainer(), models.recipe("slides", ema=0.9, **TINY), name="avg.npz")
+    averaging = _save(tmp_path, _trainer(), presets.recipe("slides", ema=0.9, **TINY), name="avg.npz")
     state = load_checkpoint(averaging)
     del state["ema"]
     save_checkpoint(averaging, state)
     with pytest.raises(CheckpointError, match="no ema section"):
-        run.load_generator(averaging)
+        training.load_generator(averaging)
 
 
 @pytest.mark.parametrize("value", [1.0, 1.5, -0.1, float("nan")])
 def test_a_decay_outside_zero_one_is_refused(value):
     with pytest.raises(SettingError, match="ema"):
-        models.recipe("slides", ema=value)
+        presets.recipe("slides", ema=value)
 
 
 def test_decay_zero_means_off():
-    assert models.recipe("slides", ema=0.0).ema is None
-    assert models.build_trainer(models.recipe("slides", ema=0.0, **TINY)).ema is None
+    assert presets.recipe("slides", ema=0.0).ema is None
+    assert presets.build_trainer(presets.recipe("slides", ema=0.0, **TINY)).ema is None
 
 
 def test_the_cli_refuses_a_bad_decay_with_one_line(capsys, tmp_path):
@@ -160,27 +163,27 @@ def test_a_data_parallel_run_refuses_the_conditional_model_not_averaging(tmp_pat
     the conditional model is refused there, before anything is written."""
     comm = types.SimpleNamespace(size=2, rank=0)
     with pytest.raises(SettingError, match="conditional: runs in one process only"):
-        run.train(models.recipe("slides", ema=0.9, conditional=True, **TINY), np.zeros((16, 784), np.float32),
-                  run.RunConfig(out=str(tmp_path / "x")), comm=comm)
+        training.train(presets.recipe("slides", ema=0.9, conditional=True, **TINY), np.zeros((16, 784), np.float32),
+                  training.RunConfig(out=str(tmp_path / "x")), comm=comm)
     assert not (tmp_path / "x").exists()
 
 
 def test_a_resume_may_switch_averaging_on_or_change_its_decay(tmp_path):
     """--ema on a resume: without a stored average it starts at the resumed weights; with one, the stored
     average continues under the new decay."""
-    recipe = models.recipe("slides", ema=0, **TINY)
+    recipe = presets.recipe("slides", ema=0, **TINY)
     path = _save(tmp_path, _trainer(ema=0), recipe)
-    saved = run.load_run_checkpoint(path)
-    changed = run.apply_changes(saved, {"ema": 0.5})
+    saved = training.load_run_checkpoint(path)
+    changed = training.apply_changes(saved, {"ema": 0.5})
     assert changed.ema == 0.5
-    trainer = models.build_trainer(changed)
+    trainer = presets.build_trainer(changed)
     saved.restore(trainer, Batches(np.zeros((16, 784), np.float32), batch_size=8))
     for a, b in zip(_arrays(trainer.ema.averaged), _arrays(trainer.G)):
         np.testing.assert_array_equal(a, b)
     assert trainer.ema.updates == 0
-    averaging = _save(tmp_path, _trainer(), models.recipe("slides", ema=0.9, **TINY), name="avg.npz")
-    stored = run.load_run_checkpoint(averaging)
-    trainer = models.build_trainer(run.apply_changes(stored, {"ema": 0.99}))
+    averaging = _save(tmp_path, _trainer(), presets.recipe("slides", ema=0.9, **TINY), name="avg.npz")
+    stored = training.load_run_checkpoint(averaging)
+    trainer = presets.build_trainer(training.apply_changes(stored, {"ema": 0.99}))
     stored.restore(trainer, Batches(np.zeros((16, 784), np.float32), batch_size=8))
     assert trainer.ema.decay == 0.99
     for a, b in zip(_arrays(trainer.ema.averaged), stored.state["ema"]["G"].values()):

@@ -15,9 +15,9 @@ import time
 import pytest
 
 from npgan.checkpoint import TEMP_PREFIX
-from npgan.console import Terminated
+from npgan.cli.console import Terminated
 from npgan.gan import GANTrainer, NonFiniteLossError
-from npgan.runfolder import RunFolder
+from npgan.training.runfolder import RunFolder
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 

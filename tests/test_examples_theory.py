@@ -14,7 +14,7 @@ import npgan
 from npgan import backend as B
 from npgan import nn, optim
 from npgan import theory as T
-from npgan.console import single_blas_thread
+from npgan.threads import single_blas_thread
 from npgan.data import toy
 from npgan.gan import GANTrainer
 from npgan.nn.losses import sigmoid

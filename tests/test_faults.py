@@ -21,7 +21,7 @@ from npgan.checkpoint import TEMP_PREFIX, load_checkpoint
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 EPOCHS = 4
 # hidden 48: checkpoints of about 10 MB, so that a good share of the kills land inside a write
-FLAGS = ["-m", "npgan.mnist", "--z-dim", "8", "--hidden", "48", "--batch-size", "16", "--epochs", str(EPOCHS),
+FLAGS = ["-m", "npgan.cli.mnist", "--z-dim", "8", "--hidden", "48", "--batch-size", "16", "--epochs", str(EPOCHS),
          "--checkpoint-every", "1", "--sample-every", "100", "--no-progress", "--log-every", "100"]
 
 

@@ -1,4 +1,4 @@
-"""npgan.figures: the nearest-neighbour search against brute force (every backend, any blocks, ties), the
+"""npgan.evaluation.figures: the nearest-neighbour search against brute force (every backend, any blocks, ties), the
 memorisation number on data that does and does not copy, the lines in z space, and the command line of
 examples/figures.py (plus evaluate.py --memorisation) end to end on a tiny run over fake IDX files."""
 import json
@@ -11,7 +11,17 @@ from hypothesis import strategies as st
 
 from idx_files import write_split
 from npgan import backend as B
-from npgan import classifier, evaluation, figures, mnist, models, run
+from npgan.cli import evaluate as cli_evaluate
+from npgan.cli import figures as cli_figures
+from npgan.cli import train_classifier as cli_classifier
+from npgan.evaluation import report
+from npgan.evaluation import classifier
+from npgan.evaluation import figures
+from npgan.evaluation import memorisation
+from npgan.cli import mnist
+from npgan.gan import presets
+from npgan import gan
+from npgan import training
 from npgan.data import load_mnist
 
 
@@ -22,7 +32,7 @@ def brute_force(queries, references):
 
 
 def search(queries, references, backend, **blocks):
-    index, distance = figures.nearest_neighbours(B.to_device(queries, backend), B.to_device(references, backend),
+    index, distance = memorisation.nearest_neighbours(B.to_device(queries, backend), B.to_device(references, backend),
                                                  **blocks)
     assert B.backend_of(index) == backend and B.backend_of(distance) == backend  # nothing left the device
     return B.to_cpu(index), B.to_cpu(distance)
@@ -49,9 +59,9 @@ def test_the_search_moves_nothing_between_host_and_device(host_rng):
     queries, references = (B.to_device(host_rng.random(shape, dtype=np.float32), "strict")
                            for shape in ((40, 16), (90, 16)))
     with strict.count_transfers() as moved:
-        figures.nearest_neighbours(queries, references, query_block=7, reference_block=20)
+        memorisation.nearest_neighbours(queries, references, query_block=7, reference_block=20)
     assert moved.events == [], moved.events
-    memorise = figures.Memorisation(references, queries, "strict")
+    memorise = memorisation.Memorisation(references, queries, "strict")
     with strict.count_transfers() as moved:
         memorise(queries)
     assert (moved.to_device_calls, moved.to_host_calls) == (0, 1)  # one array of distances comes back
@@ -104,7 +114,7 @@ def digits_like(rng, n, centres):
 def test_memorisation_is_about_one_for_new_data_and_about_zero_for_copies(backend, host_rng):
     centres = host_rng.standard_normal((10, 40)) * 2.0
     train, heldout, new = (digits_like(host_rng, n, centres) for n in (2000, 400, 400))
-    memorise = figures.Memorisation(train, heldout, backend)
+    memorise = memorisation.Memorisation(train, heldout, backend)
     fresh = memorise(new)
     assert 0.93 < fresh["ratio"] < 1.07, fresh
     assert 0.9 < memorise.sanity["ratio"] < 1.1 and memorise.sanity["n_samples"] == 200
@@ -120,7 +130,7 @@ def test_memorisation_is_about_one_for_new_data_and_about_zero_for_copies(backen
 def test_memorisation_of_real_test_digits_is_about_one(real_mnist_dir):
     train = load_mnist("train", data_dir=real_mnist_dir).images[:10000]
     test = load_mnist("test", data_dir=real_mnist_dir).images
-    memorise = figures.Memorisation(train, test[:1000])
+    memorise = memorisation.Memorisation(train, test[:1000])
     assert 0.9 < memorise(test[1000:2000])["ratio"] < 1.1
     assert 0.9 < memorise.sanity["ratio"] < 1.1
     assert memorise(train[:1000])["ratio"] < 1e-3
@@ -143,7 +153,7 @@ def test_interpolation_ends_exactly_at_its_endpoints_and_is_linear(backend, host
 
 
 def test_line_endpoints_follow_the_prior_and_the_seed():
-    recipe = models.recipe("slides", z_dim=5, noise="uniform")
+    recipe = presets.recipe("slides", z_dim=5, noise="uniform")
     z1, z2 = figures.line_endpoints(6, recipe, seed=4)
     assert z1.shape == z2.shape == (6, 5) and z1.dtype == np.float32
     assert np.abs(np.concatenate([z1, z2])).max() <= 1.0 and not np.array_equal(z1, z2)
@@ -167,15 +177,15 @@ def tiny_run(tmp_path_factory):
 def test_figure2_writes_the_png_and_the_nearest_images_are_the_nearest(tiny_run, tmp_path, capsys):
     data_dir, ckpt = tiny_run
     png = str(tmp_path / "f2.png")
-    assert figures.main(["--figure2", ckpt, "--data-dir", data_dir, "--n", "30", "--rows", "3", "--cols", "4",
+    assert cli_figures.main(["--figure2", ckpt, "--data-dir", data_dir, "--n", "30", "--rows", "3", "--cols", "4",
                          "--out", png]) == 0
     assert os.path.getsize(png) > 1000
     text = capsys.readouterr().out
     assert "wrote" in text and "memorisation: " in text and "30 samples" in text and "320 training images" in text
-    G, recipe = run.load_generator(ckpt)
+    G, recipe = training.load_generator(ckpt)
     train = load_mnist("train", data_dir=data_dir).images
     index, distance = figures.figure2(G, recipe, train, str(tmp_path / "again.png"), rows=3, cols=4)
-    last = run.sample(G, 12, recipe, seed=0).reshape(3, 4, -1)[:, -1]
+    last = gan.sample(G, 12, recipe, seed=0).reshape(3, 4, -1)[:, -1]
     full = brute_force(last, train)
     np.testing.assert_array_equal(index, full.argmin(axis=1))
     np.testing.assert_allclose(distance, full.min(axis=1), rtol=1e-5)
@@ -184,20 +194,20 @@ def test_figure2_writes_the_png_and_the_nearest_images_are_the_nearest(tiny_run,
 def test_figure3_writes_one_png_seeded_or_from_given_endpoints(tiny_run, tmp_path, capsys):
     data_dir, ckpt = tiny_run
     png = str(tmp_path / "f3.png")
-    assert figures.main(["--figure3", ckpt, "--rows", "3", "--steps", "5", "--seed", "2", "--out", png]) == 0
+    assert cli_figures.main(["--figure3", ckpt, "--rows", "3", "--steps", "5", "--seed", "2", "--out", png]) == 0
     assert os.path.getsize(png) > 1000 and "3 lines in z space, 5 steps" in capsys.readouterr().out
-    G, recipe = run.load_generator(ckpt)
+    G, recipe = training.load_generator(ckpt)
     z1, z2 = figures.line_endpoints(3, recipe, seed=2)
     endpoints = str(tmp_path / "ends.npy")
     np.save(endpoints, np.stack([z1, z2], axis=1))
-    assert figures.main(["--figure3", ckpt, "--endpoints", endpoints, "--steps", "5", "--out", png,
+    assert cli_figures.main(["--figure3", ckpt, "--endpoints", endpoints, "--steps", "5", "--out", png,
                          "--overwrite"]) == 0  # an existing figure is replaced only when asked
     images = figures.figure3(G, recipe, png, 3, 5, endpoints=np.load(endpoints))
     np.testing.assert_array_equal(images, figures.figure3(G, recipe, png, 3, 5, seed=2))
     ends = images.reshape(3, 5, -1)[:, [0, -1]]  # each line starts at G(z1) and ends at G(z2)
     on_g = B.backend_of(G.parameters()[0].data)  # $NPGAN_BACKEND
-    np.testing.assert_array_equal(ends[:, 0], run.sample(G, 3, z=B.to_device(z1, on_g)))
-    np.testing.assert_array_equal(ends[:, 1], run.sample(G, 3, z=B.to_device(z2, on_g)))
+    np.testing.assert_array_equal(ends[:, 0], gan.sample(G, 3, z=B.to_device(z1, on_g)))
+    np.testing.assert_array_equal(ends[:, 1], gan.sample(G, 3, z=B.to_device(z2, on_g)))
 
 
 @pytest.mark.parametrize("flags, message", [
@@ -211,7 +221,7 @@ def test_figure3_writes_one_png_seeded_or_from_given_endpoints(tiny_run, tmp_pat
 def test_bad_arguments_end_in_one_line_and_exit_2(tiny_run, capsys, flags, message):
     flags = [tiny_run[1] if f == "CKPT" else f for f in flags]
     with pytest.raises(SystemExit) as stop:
-        figures.main(flags)
+        cli_figures.main(flags)
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
@@ -223,12 +233,12 @@ def test_endpoints_of_the_wrong_shape_and_missing_files_are_one_line(tiny_run, t
     bad = str(tmp_path / "bad.npy")
     np.save(bad, np.zeros((3, 2, 5), np.float32))  # the generator's z_dim is 8
     with pytest.raises(SystemExit) as stop:
-        figures.main(["--figure3", ckpt, "--endpoints", bad])
+        cli_figures.main(["--figure3", ckpt, "--endpoints", bad])
     assert stop.value.code == 2 and "shape (rows, 2, 8)" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        figures.main(["--figure3", ckpt, "--endpoints", str(tmp_path / "none.npy")])
+        cli_figures.main(["--figure3", ckpt, "--endpoints", str(tmp_path / "none.npy")])
     assert "argument --endpoints: cannot read" in capsys.readouterr().err
-    assert figures.main(["--figure3", str(tmp_path / "missing.npz")]) == 1
+    assert cli_figures.main(["--figure3", str(tmp_path / "missing.npz")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("figures.py: error: ") and len(err.strip().splitlines()) == 1
 
@@ -237,11 +247,11 @@ def test_evaluate_memorisation_prints_the_number_and_writes_it_to_json(tiny_run,
     data_dir, ckpt = tiny_run
     clf = str(tmp_path / "clf.npz")
     with pytest.warns(UserWarning, match="fewer than n_train"):
-        assert classifier.main(["--data-dir", data_dir, "--out", clf, "--epochs", "1", "--hidden", "16",
+        assert cli_classifier.main(["--data-dir", data_dir, "--out", clf, "--epochs", "1", "--hidden", "16",
                                 "--min-accuracy", "0"]) == 0
     report = str(tmp_path / "scores.json")
     with pytest.warns(UserWarning, match="fewer than n_train"):
-        assert evaluation.main([ckpt, "--n", "30", "--memorisation", "--data-dir", data_dir, "--classifier", clf,
+        assert cli_evaluate.main([ckpt, "--n", "30", "--memorisation", "--data-dir", data_dir, "--classifier", clf,
                                 "--json", report]) == 0
     text = capsys.readouterr().out
     assert "memorisation (NN distance ratio)" in text and "memorisation: " in text

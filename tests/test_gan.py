@@ -5,7 +5,8 @@ import pytest
 
 import npgan
 from npgan import backend as B
-from npgan import models, nn, optim
+from npgan import nn, optim
+from npgan.gan import presets
 from npgan.gan import GANTrainer, NonFiniteLossError, sample_noise
 from npgan.gradcheck import gradcheck_function
 from npgan.nn.losses import generator_loss, sigmoid
@@ -211,19 +212,19 @@ def test_trainer_state_round_trip_continues_identically():
 
 
 def test_presets_build_the_documented_shapes():
-    G, D = models.build(models.recipe("slides"))
+    G, D = presets.build(presets.recipe("slides"))
     assert [p.shape for n, p in G.named_parameters() if n.endswith("weight") and len(p.shape) == 2] == [
         (64, 128), (128, 256), (256, 512), (512, 1024), (1024, 784)]
     assert [p.shape for n, p in D.named_parameters() if n.endswith("weight")] == [
         (784, 512), (512, 256), (256, 128), (128, 1)]
     means = np.linspace(0.0, 0.5, 784).astype(np.float32)
-    G, D = models.build(models.recipe("paper"), pixel_means=means)
+    G, D = presets.build(presets.recipe("paper"), pixel_means=means)
     assert [type(m).__name__ for m in D] == ["Dropout", "Maxout", "Dropout", "Maxout", "Dropout", "Linear"]
     assert D[1].weight.shape == (784, 1200) and np.abs(D[1].weight.data).max() <= 0.005
     assert np.abs(G[0].weight.data).max() <= 0.05
     np.testing.assert_allclose(sigmoid(G[4].bias.data), np.clip(means, 1e-7, 1 - 1e-7), rtol=1e-4, atol=3e-8)
     assert G[4].bias.dtype == np.float32 and float(G[4].bias.data[0]) == pytest.approx(-16.118, abs=1e-3)
-    G, D = models.build(models.recipe("tutorial"))
+    G, D = presets.build(presets.recipe("tutorial"))
     assert G[0].weight.shape == (128, 256) and D[0].weight.shape == (784, 256)
     assert abs(float(G[0].weight.data.std()) - 0.01) < 0.001
 
@@ -235,8 +236,8 @@ def test_iterations_hold_no_more_memory_in_steady_state(optimizer):
     import itertools
     import tracemalloc
     npgan.manual_seed(0)
-    recipe = models.recipe("slides", hidden=16)
-    G, D = models.build(recipe)
+    recipe = presets.recipe("slides", hidden=16)
+    G, D = presets.build(recipe)
     make = (lambda ps: optim.SGD(ps, 0.01, momentum=0.5)) if optimizer == "sgd" else (lambda ps: optim.Adam(ps, 1e-4))
     trainer = GANTrainer(G, D, make(G.parameters()), make(D.parameters()), recipe.z_dim)
     rng = np.random.default_rng(0)

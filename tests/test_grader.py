@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from npgan import course
-from npgan.course import __main__ as cli
+from npgan.cli import course as cli
 from npgan.course.cells import exercise_cells, strip_file, strip_source
 from npgan.course.exercises import EXERCISES, REFERENCES, check
 from npgan.course.exercises import NOTEBOOKS as EXERCISES_OF

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from npgan import backend as B
-from npgan import ema, kernels, optim  # noqa: F401 (ema: its fused update joins kernels.FUSED)
+from npgan import kernels, optim  # noqa: F401 (ema: its fused update joins kernels.FUSED)
+from npgan.gan import ema
 from npgan.nn import functional as F
 from npgan.nn import losses
 

@@ -1,4 +1,4 @@
-"""npgan.metrics and npgan.classifier: the Parzen window against brute force, the matrix square root against
+"""npgan.evaluation.metrics and npgan.evaluation.classifier: the Parzen window against brute force, the matrix square root against
 SciPy, FID / classifier score / coverage on their defining cases, the sanity ordering real > one class > noise
 on synthetic and (when present) real MNIST, and examples/evaluate.py + benchmarks/parzen_table.py end to end."""
 import importlib.util
@@ -14,10 +14,15 @@ import scipy.special
 from conftest import real_mnist_path
 from idx_files import write_split
 from npgan import backend as B
-from npgan import metrics
-from npgan import classifier, mnist, run
-from npgan import evaluation as evaluate
-from npgan.classifier import MnistClassifier, load_or_train_classifier, train_classifier
+from npgan.cli import evaluate as cli_evaluate
+from npgan.cli import figures as cli_figures
+from npgan.cli import train_classifier as cli_classifier
+from npgan import evaluation
+from npgan.evaluation import metrics
+from npgan.evaluation import classifier
+from npgan.cli import mnist
+from npgan import training
+from npgan.evaluation.classifier import MnistClassifier, load_or_train_classifier, train_classifier
 from npgan.data import load_mnist, synthetic_digits
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
@@ -219,7 +224,7 @@ def test_load_or_train_trains_once_with_a_message(tmp_path, monkeypatch):
     path = str(tmp_path / "cache" / "clf.npz")
     with pytest.raises(FileNotFoundError, match="train_classifier.py"):
         load_or_train_classifier(path, str(tmp_path), train=False)
-    monkeypatch.setitem(__import__("npgan.classifier").classifier.TRAINING, "epochs", 1)
+    monkeypatch.setitem(classifier.TRAINING, "epochs", 1)
     lines = []
     with pytest.warns(UserWarning, match="fewer than n_train"):
         clf = load_or_train_classifier(path, str(tmp_path), log=lines.append)
@@ -233,7 +238,7 @@ def test_load_or_train_trains_once_with_a_message(tmp_path, monkeypatch):
 def test_a_subset_trained_classifier_is_never_used_where_full_mnist_is(tmp_path, monkeypatch):
     """The offline fallback gives a weaker classifier (about 95 % instead of 98.6 %): it is cached under its
     own name, refused when named explicitly with full data at hand, and retrained when it is the default."""
-    from npgan.classifier import ClassifierError, default_classifier_path, provenance, trained_on_subset
+    from npgan.evaluation.classifier import ClassifierError, default_classifier_path, provenance, trained_on_subset
     monkeypatch.delenv("NPGAN_CLASSIFIER", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert default_classifier_path(subset=True) != default_classifier_path()
@@ -249,7 +254,7 @@ def test_a_subset_trained_classifier_is_never_used_where_full_mnist_is(tmp_path,
     legacy = subset.save(default_classifier_path())  # an old cache: the subset's classifier at the full name
     write_split(tmp_path, "train", 300)
     write_split(tmp_path, "test", 50)
-    monkeypatch.setitem(__import__("npgan.classifier").classifier.TRAINING, "epochs", 1)
+    monkeypatch.setitem(classifier.TRAINING, "epochs", 1)
     lines = []
     with pytest.warns(UserWarning, match="fewer than n_train"):
         clf = load_or_train_classifier(None, str(tmp_path), log=lines.append, full_data=True)
@@ -258,7 +263,7 @@ def test_a_subset_trained_classifier_is_never_used_where_full_mnist_is(tmp_path,
 
 
 def test_default_classifier_path_follows_the_environment(monkeypatch, tmp_path):
-    from npgan.classifier import default_classifier_path
+    from npgan.evaluation.classifier import default_classifier_path
     monkeypatch.delenv("NPGAN_CLASSIFIER", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert default_classifier_path() == str(tmp_path / "npgan" / "mnist" / "mnist_classifier.npz")
@@ -279,7 +284,7 @@ def tiny_run(tmp_path_factory):
                        "1", "--no-progress", "--data-dir", str(root), "--out", out]) == 0
     clf = str(root / "clf.npz")
     with pytest.warns(UserWarning, match="fewer than n_train"):
-        assert classifier.main(["--data-dir", str(root), "--out", clf, "--epochs", "1", "--hidden", "16",
+        assert cli_classifier.main(["--data-dir", str(root), "--out", clf, "--epochs", "1", "--hidden", "16",
                                 "--min-accuracy", "0"]) == 0
     return str(root), out, clf
 
@@ -288,7 +293,7 @@ def test_evaluate_prints_the_table_and_writes_json(tiny_run, capsys):
     data_dir, out, clf = tiny_run
     report_path = os.path.join(out, "scores.json")
     with pytest.warns(UserWarning, match="fewer than n_train"):
-        assert evaluate.main([os.path.join(out, "latest.npz"), "--n", "50", "--parzen", "--data-dir", data_dir,
+        assert cli_evaluate.main([os.path.join(out, "latest.npz"), "--n", "50", "--parzen", "--data-dir", data_dir,
                               "--classifier", clf, "--json", report_path]) == 0
     text = capsys.readouterr().out
     for name in ("FID", "classifier score", "classes covered", "class entropy", "Parzen log-likelihood",
@@ -302,14 +307,14 @@ def test_evaluate_prints_the_table_and_writes_json(tiny_run, capsys):
     # the samples are those of mnist_gan.py --sample with the same seed
     npy = os.path.join(out, "s.npy")
     mnist.main(["--checkpoint", os.path.join(out, "latest.npz"), "--sample", "50", "--sample-out", npy])
-    np.testing.assert_array_equal(np.load(npy), evaluate.sample_images(os.path.join(out, "latest.npz"), 50))
+    np.testing.assert_array_equal(np.load(npy), evaluation.sample_images(os.path.join(out, "latest.npz"), 50))
 
 
 def test_evaluate_a_run_folder_epoch_by_epoch_with_a_plot(tiny_run):
     data_dir, out, clf = tiny_run
     plot, report_path = os.path.join(out, "curve.png"), os.path.join(out, "curve.json")
     with pytest.warns(UserWarning, match="fewer than n_train"):
-        assert evaluate.main([out, "--n", "40", "--parzen", "--data-dir", data_dir, "--classifier", clf,
+        assert cli_evaluate.main([out, "--n", "40", "--parzen", "--data-dir", data_dir, "--classifier", clf,
                               "--plot", plot, "--json", report_path]) == 0
     assert os.path.getsize(plot) > 1000
     assert [row["epoch"] for row in json.load(open(report_path))["epochs"]] == [1, 2]
@@ -376,7 +381,7 @@ def test_parzen_curve_trains_in_chunks_scores_each_and_continues_after_a_stop(ti
     assert [r["epoch"] for r in rows] == [1, 2] and rows[1]["iterations"] == 2 * rows[0]["iterations"]
     assert 0 < rows[0]["train_cpu_s"] < rows[1]["train_cpu_s"] and rows[1]["threads"] == 1
     assert all(math.isfinite(r["parzen"]["mean"]) and r["parzen"]["n_samples"] == 40 for r in rows)
-    assert run.load_run_checkpoint(os.path.join(out, "paper", "latest.npz")).recipe.hidden == 16
+    assert training.load_run_checkpoint(os.path.join(out, "paper", "latest.npz")).recipe.hidden == 16
     text = results.read_text()
     assert "keep me" in text and "## Table 1: the paper preset's Parzen curve" in text and "**Not reached:**" in text
     assert (tmp_path / "p.png").stat().st_size > 1000

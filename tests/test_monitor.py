@@ -5,17 +5,18 @@ import pytest
 
 import npgan
 from npgan import backend as B
-from npgan import models, nn, optim
+from npgan import nn, optim
+from npgan.gan import presets
 from npgan.testing import strict
 from npgan.data import Batches
 from npgan.gan import GANTrainer
-from npgan.monitor import GradientFlowMonitor
+from npgan.training.monitor import GradientFlowMonitor
 
 
 def small_trainer(backend, arch="slides", loss="non-saturating"):
     npgan.manual_seed(0)
-    recipe = models.recipe(arch, z_dim=8, hidden=16)
-    G, D = models.build(recipe)
+    recipe = presets.recipe(arch, z_dim=8, hidden=16)
+    G, D = presets.build(recipe)
     G.to(backend)
     D.to(backend)
     trainer = GANTrainer(G, D, optim.Adam(G.parameters(), 1e-3), optim.Adam(D.parameters(), 1e-3), z_dim=8,

@@ -5,15 +5,16 @@ import math
 import numpy as np
 import pytest
 
-from npgan import models, optim
+from npgan import optim
+from npgan.gan import presets
 from npgan.gan import NonFiniteLossError, NonFiniteStateError
 from npgan.settings import SettingError
 
 
-@pytest.mark.parametrize("arch", models.ARCHS)
+@pytest.mark.parametrize("arch", presets.ARCHS)
 def test_every_preset_is_valid_and_round_trips(arch):
-    recipe = models.recipe(arch)
-    assert models.Recipe.from_dict(recipe.to_dict()) == recipe
+    recipe = presets.recipe(arch)
+    assert presets.Recipe.from_dict(recipe.to_dict()) == recipe
 
 
 BAD = [("epochs", 0), ("epochs", -1), ("epochs", 2.5), ("epochs", True), ("batch_size", 0), ("k", 0),
@@ -27,19 +28,19 @@ BAD = [("epochs", 0), ("epochs", -1), ("epochs", 2.5), ("epochs", True), ("batch
 @pytest.mark.parametrize("field, value", BAD, ids=[f"{f}={v!r}" for f, v in BAD])
 def test_a_bad_field_is_refused_with_its_name(field, value):
     with pytest.raises(SettingError) as info:
-        models.recipe("slides", **{field: value})
+        presets.recipe("slides", **{field: value})
     assert info.value.name == field and str(info.value).startswith(f"{field}: must be")
 
 
 def test_unknown_arch_and_unknown_stored_fields():
     with pytest.raises(SettingError, match="arch: must be one of slides, paper, tutorial"):
-        models.recipe("dcgan")
+        presets.recipe("dcgan")
     with pytest.raises(SettingError, match="colour"):
-        models.Recipe.from_dict({**models.recipe("slides").to_dict(), "colour": "red"})
+        presets.Recipe.from_dict({**presets.recipe("slides").to_dict(), "colour": "red"})
 
 
 def test_build_trainer_wires_the_papers_schedules():
-    trainer = models.build_trainer(models.recipe("paper", hidden=16))
+    trainer = presets.build_trainer(presets.recipe("paper", hidden=16))
     assert [type(s) for s in trainer.schedules] == [optim.ExponentialDecay] * 2
     assert [type(s) for s in trainer.epoch_schedules] == [optim.MomentumRamp] * 2
     trainer.begin_epoch(126)  # halfway from epoch 1 (0.5) to epoch 250 (0.7)
@@ -51,13 +52,13 @@ def test_build_trainer_wires_the_papers_schedules():
     assert trainer.opt_G.lr == trainer.opt_D.lr == 0.05
     trainer.schedules[0].step()
     assert trainer.opt_D.lr == pytest.approx(0.05 / 1.000004)
-    slides = models.build_trainer(models.recipe("slides", hidden=8, z_dim=4))
+    slides = presets.build_trainer(presets.recipe("slides", hidden=8, z_dim=4))
     assert slides.schedules == [] and slides.epoch_schedules == []
     assert isinstance(slides.opt_G, optim.Adam) and slides.opt_G.betas == (0.5, 0.999)
 
 
 def _trained(backend="numpy"):
-    trainer = models.build_trainer(models.recipe("tutorial", hidden=8, z_dim=4, batch_size=8), backend=backend)
+    trainer = presets.build_trainer(presets.recipe("tutorial", hidden=8, z_dim=4, batch_size=8), backend=backend)
     real = iter([trainer.xp.asarray(np.random.default_rng(0).random((8, 784), dtype=np.float32))] * 4)
     trainer.iteration(real)
     return trainer

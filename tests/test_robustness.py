@@ -11,7 +11,7 @@ import pytest
 from idx_files import idx_bytes, write, write_split
 from npgan.checkpoint import load_checkpoint, save_checkpoint
 from npgan.data import mnist
-from npgan.mnist import main
+from npgan.cli.mnist import main
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 TINY = ["--z-dim", "8", "--hidden", "8", "--batch-size", "16", "--no-progress"]
@@ -196,7 +196,7 @@ def test_a_full_disk_names_the_file_and_leaves_no_temporary_file(tmp_path, data_
     """A file-size limit (as a full disk or a quota would) stops the first checkpoint: one line naming it."""
     out = tmp_path / "run"
     code = ("import resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000)); "
-            "from npgan.mnist import main; sys.exit(main(sys.argv[1:]))")
+            "from npgan.cli.mnist import main; sys.exit(main(sys.argv[1:]))")
     result = subprocess.run([sys.executable, "-c", code, *TINY, "--epochs", "1", "--data-dir", data_dir,
                              "--out", str(out)], capture_output=True, text=True, timeout=120,
                             env=dict(os.environ, PYTHONPATH=ROOT))

@@ -1,4 +1,4 @@
-"""npgan.run and its command line (npgan.mnist) end to end on tiny synthetic IDX data: the files a run
+"""npgan.training and its command line (npgan.cli.mnist) end to end on tiny synthetic IDX data: the files a run
 writes, resume bit-identical to an uninterrupted run, Ctrl-C, divergence, the run folder's rules, resume
 with changed flags, and sampling."""
 import json
@@ -11,10 +11,13 @@ import numpy as np
 import pytest
 
 from idx_files import write_split
-from npgan import models, run, runstate
+from npgan.gan import presets
+from npgan import gan
+from npgan import training
+from npgan.training import checkpoints
 from npgan.checkpoint import TEMP_PREFIX, load_checkpoint, save_checkpoint
 from npgan.data import mnist
-from npgan.mnist import load_training_images, main
+from npgan.cli.mnist import load_training_images, main
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 TINY = ["--arch", "slides", "--z-dim", "8", "--hidden", "8", "--batch-size", "16", "--log-every", "3",
@@ -70,7 +73,7 @@ def test_a_short_run_writes_samples_curves_logs_and_checkpoints(tmp_path, data_d
     assert len(lines) == 1 + 2 * PER_EPOCH  # one row per iteration
     assert [json.loads(line)["epoch"] for line in read(out, "history.jsonl").splitlines()] == [1, 2]
     state = load_checkpoint(os.path.join(out, "latest.npz"))
-    assert state["layout"] == runstate.LAYOUT
+    assert state["layout"] == checkpoints.LAYOUT
     assert state["run"] == {"seed": 3, "images": 96, "data_source": "data_dir", "data_path": data_dir}
     assert state["progress"] == {"epoch": 3, "done_in_epoch": 0}
     assert state["trainer"]["counters"]["g_updates"] == 2 * PER_EPOCH
@@ -203,7 +206,7 @@ def test_stale_temporary_files_are_removed_at_the_next_start(tmp_path, data_dir,
 
 
 def test_a_second_process_cannot_write_into_a_live_run(tmp_path, data_dir, capsys):
-    folder = run.RunFolder(tmp_path / "run")
+    folder = training.RunFolder(tmp_path / "run")
     folder.open()
     try:
         code, _ = train(tmp_path, data_dir, "--epochs", "1")
@@ -265,8 +268,8 @@ def test_sampling_from_a_checkpoint(tmp_path, data_dir):
     assert images.shape == (37, 784) and images.dtype == np.float32
     assert images.min() >= 0.0 and images.max() <= 1.0
     assert os.path.exists(str(tmp_path / "digits.png"))
-    G, recipe = run.load_generator(os.path.join(out, "latest.npz"))
-    np.testing.assert_array_equal(run.sample(G, 37, recipe, seed=0), images)  # --seed defaults to 0
+    G, recipe = training.load_generator(os.path.join(out, "latest.npz"))
+    np.testing.assert_array_equal(gan.sample(G, 37, recipe, seed=0), images)  # --seed defaults to 0
     assert not G.training
 
 
@@ -293,7 +296,7 @@ def test_cli_help_and_unavailable_backend(capsys, monkeypatch, tmp_path, data_di
     assert not (tmp_path / "x").exists()
 
 
-@pytest.mark.parametrize("command", [[sys.executable, "-m", "npgan.mnist", "--help"],
+@pytest.mark.parametrize("command", [[sys.executable, "-m", "npgan.cli.mnist", "--help"],
                                      [sys.executable, os.path.join(ROOT, "examples", "mnist_gan.py"), "--help"]])
 def test_the_module_and_the_example_run_the_same_command_line(command):
     env = dict(os.environ, PYTHONPATH=os.path.abspath(ROOT))
@@ -315,11 +318,11 @@ def test_the_offline_subset_keeps_the_presets_updates_per_epoch(tmp_path, monkey
 
     monkeypatch.setattr(mnist, "urllib_fetch", no_network)
     with pytest.warns(mnist.OfflineSubsetWarning, match="5,000-image"):
-        images = load_training_images(None, models.recipe("slides").train_images)
+        images = load_training_images(None, presets.recipe("slides").train_images)
     assert images.shape == (40 * 1500, 784) and images.dtype == np.float32
     assert "each epoch goes over them 1500 times" in capsys.readouterr().out
     with pytest.warns(mnist.OfflineSubsetWarning):
-        assert len(load_training_images(None, models.recipe("paper").train_images)) == 40 * 1250
+        assert len(load_training_images(None, presets.recipe("paper").train_images)) == 40 * 1250
     full = tmp_path / "full"
     full.mkdir()
     write_split(full, "train", 96)

@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from npgan.mnist import MAX_SAMPLES, main
+from npgan.cli.mnist import MAX_SAMPLES, main
 from test_robustness import TINY, cli
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -98,7 +98,7 @@ def test_resume_and_overwrite_together_are_refused_and_nothing_is_deleted(run_di
 def test_a_signal_while_sampling_is_one_line_and_leaves_no_file(run_dir, tmp_path, signum, code, word):
     """The signal comes from a timer once npgan is imported, i.e. while the checkpoint loads or the
     300,000 samples are drawn or saved (about 2 s in all): whichever, nothing is left behind."""
-    script = ("import os, signal, sys, threading; from npgan.mnist import main; "
+    script = ("import os, signal, sys, threading; from npgan.cli.mnist import main; "
               f"threading.Timer(0.5, os.kill, (os.getpid(), {int(signum)})).start(); sys.exit(main(sys.argv[1:]))")
     argv = ["--checkpoint", str(run_dir / "latest.npz"), "--sample", "300000", "--sample-out",
             str(tmp_path / "s.npy")]

@@ -1,5 +1,5 @@
-"""The side commands a hostile new user tried — examples/evaluate.py (npgan.evaluation), examples/figures.py
-(npgan.figures) and examples/train_classifier.py (npgan.classifier) — end every bad input in one clear line
+"""The side commands a hostile new user tried — examples/evaluate.py (npgan.cli.evaluate), examples/figures.py
+(npgan.cli.figures) and examples/train_classifier.py (npgan.cli.train_classifier) — end every bad input in one clear line
 and a non-zero exit (argparse's 2 for a flag, 1 for a file, 130 for Ctrl-C), with nothing written and an
 existing file unchanged byte for byte; and Figures 2 and 3 draw for every preset, conditional or not."""
 import dataclasses
@@ -13,9 +13,19 @@ import pytest
 
 from idx_files import write_split
 from npgan import backend as B
-from npgan import classifier, evaluation, figures, mnist, run
+from npgan import optim
+from npgan.cli import evaluate as cli_evaluate
+from npgan.cli import figures as cli_figures
+from npgan.cli import train_classifier as cli_classifier
+from npgan.evaluation import report
+from npgan.evaluation import classifier
+from npgan.evaluation import figures
+from npgan.evaluation import memorisation
+from npgan.cli import mnist
+from npgan import gan
+from npgan import training
 from npgan.checkpoint import TEMP_PREFIX, load_checkpoint, save_checkpoint
-from npgan.conditional import N_CLASSES, concat_forward, one_hot
+from npgan.gan.conditional import N_CLASSES, concat_forward, one_hot
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 TINY = ["--z-dim", "4", "--hidden", "8", "--batch-size", "16", "--epochs", "1", "--no-progress"]
@@ -57,7 +67,7 @@ def conditional_checkpoint(tmp_path_factory, data_dir):
 def clf(tmp_path_factory, data_dir):
     """A tiny classifier (one epoch, one hidden layer of 16): what the metrics need, in a second."""
     path = str(tmp_path_factory.mktemp("clf") / "clf.npz")
-    assert classifier.main(["--data-dir", data_dir, "--out", path, "--epochs", "1", "--hidden", "16",
+    assert cli_classifier.main(["--data-dir", data_dir, "--out", path, "--epochs", "1", "--hidden", "16",
                             "--batch-size", "16", "--min-accuracy", "0"]) == 0
     return path
 
@@ -110,7 +120,7 @@ EVALUATE_FLAGS = [  # flags, the message (argparse: exit 2)
 @pytest.mark.parametrize("flags, message", EVALUATE_FLAGS, ids=[" ".join(c[0]) for c in EVALUATE_FLAGS])
 def test_evaluate_flag_out_of_range(checkpoint, clf, data_dir, tmp_path, capsys, flags, message):
     flags = [f.replace("OUT", str(tmp_path)).replace("CKPT", checkpoint) for f in flags]
-    code, line, _ = cli(evaluation.main, [checkpoint, "--data-dir", data_dir, "--classifier", clf, *flags], capsys)
+    code, line, _ = cli(cli_evaluate.main, [checkpoint, "--data-dir", data_dir, "--classifier", clf, *flags], capsys)
     assert code == 2 and message.replace("OUT", str(tmp_path)) in line, line
     assert os.listdir(tmp_path) == []
 
@@ -123,7 +133,7 @@ def test_evaluate_flag_out_of_range(checkpoint, clf, data_dir, tmp_path, capsys,
 def test_evaluate_plot_is_checked_before_the_work(run_dir, clf, data_dir, tmp_path, capsys, plot, message):
     taken = existing(tmp_path, "taken.png")
     plot = str(tmp_path) if plot == "DIR" else str(tmp_path / plot)
-    code, line, out = cli(evaluation.main, [run_dir, "--n", "10", "--data-dir", data_dir, "--classifier", clf,
+    code, line, out = cli(cli_evaluate.main, [run_dir, "--n", "10", "--data-dir", data_dir, "--classifier", clf,
                                             "--plot", plot, "--json", str(tmp_path / "s.json")], capsys)
     assert code == 2 and "argument --plot: " in line and message in line, line
     assert out == "" and sorted(os.listdir(tmp_path)) == ["taken.png"]  # no work done, no json written
@@ -132,18 +142,18 @@ def test_evaluate_plot_is_checked_before_the_work(run_dir, clf, data_dir, tmp_pa
 
 def test_evaluate_json_over_an_existing_file_or_the_checkpoint_itself(checkpoint, clf, data_dir, tmp_path, capsys):
     scores = existing(tmp_path, "scores.json", b'{"mine": 1}')
-    code, line, _ = cli(evaluation.main, [checkpoint, "--n", "10", "--data-dir", data_dir, "--classifier", clf,
+    code, line, _ = cli(cli_evaluate.main, [checkpoint, "--n", "10", "--data-dir", data_dir, "--classifier", clf,
                                           "--json", scores], capsys)
     assert code == 2 and "argument --json: " in line and "exists: pass --overwrite" in line
     assert open(scores, "rb").read() == b'{"mine": 1}'
     disguised = str(tmp_path / "ckpt.json")  # a checkpoint whose name ends in .json, spelled another way
     shutil.copy(checkpoint, disguised)
     before = open(disguised, "rb").read()
-    code, line, _ = cli(evaluation.main, [disguised, "--n", "10", "--data-dir", data_dir, "--classifier", clf,
+    code, line, _ = cli(cli_evaluate.main, [disguised, "--n", "10", "--data-dir", data_dir, "--classifier", clf,
                                           "--json", os.path.join(str(tmp_path), ".", "ckpt.json")], capsys)
     assert code == 2 and "is the input" in line, line
     assert open(disguised, "rb").read() == before
-    code, _, out = cli(evaluation.main, [checkpoint, "--n", "10", "--data-dir", data_dir, "--classifier", clf,
+    code, _, out = cli(cli_evaluate.main, [checkpoint, "--n", "10", "--data-dir", data_dir, "--classifier", clf,
                                          "--json", scores, "--overwrite"], capsys)
     assert code == 0 and f"wrote {scores}" in out and '"generated"' in open(scores).read()
     assert no_temp_files(tmp_path)
@@ -176,7 +186,7 @@ def test_evaluate_refuses_a_classifier_that_is_not_one(checkpoint, clf, data_dir
              (str(tmp_path), "is not an npgan checkpoint: it is a directory")]
     listing = sorted(os.listdir(tmp_path))
     for path, message in cases:
-        code, line, out = cli(evaluation.main, [checkpoint, "--n", "10", "--data-dir", data_dir, "--classifier",
+        code, line, out = cli(cli_evaluate.main, [checkpoint, "--n", "10", "--data-dir", data_dir, "--classifier",
                                                 path], capsys)
         assert code == 1 and line.startswith("evaluate.py: error: ") and message in line, line
         assert "training one now" not in out
@@ -191,7 +201,7 @@ def test_evaluate_refuses_bad_checkpoints_before_the_work(run_dir, checkpoint, c
                             (str(tmp_path / "run" / "ckpt_epoch001.npz"), "hold non-finite values (the run diverged)"),
                             (str(folder), "ckpt_epoch001.npz: the generator's 0.weight"),
                             (data_dir, "no ckpt_epochNNN.npz in")]:
-        code, line, out = cli(evaluation.main, [target, "--n", "10", "--data-dir", data_dir, "--classifier", clf,
+        code, line, out = cli(cli_evaluate.main, [target, "--n", "10", "--data-dir", data_dir, "--classifier", clf,
                                                 "--json", str(tmp_path / "s.json")], capsys)
         assert code == 1 and message in line and out == "", line
     assert not (tmp_path / "s.json").exists()
@@ -202,18 +212,18 @@ def test_evaluate_refuses_data_that_are_not_the_runs_or_too_few(checkpoint, clf,
     other.mkdir()
     write_split(other, "train", 48)
     write_split(other, "test", 32, seed=1)
-    code, line, _ = cli(evaluation.main, [checkpoint, "--n", "10", "--memorisation", "--data-dir", str(other),
+    code, line, _ = cli(cli_evaluate.main, [checkpoint, "--n", "10", "--memorisation", "--data-dir", str(other),
                                           "--classifier", clf], capsys)
     assert code == 1 and "was trained on 96 images" in line and "give 48: pass the run's data with --data-dir" in line
     write_split(other, "train", 12)  # 10 to train on, 2 to validate
-    code, line, _ = cli(evaluation.main, [checkpoint, "--n", "10", "--data-dir", str(other), "--classifier", clf],
+    code, line, _ = cli(cli_evaluate.main, [checkpoint, "--n", "10", "--data-dir", str(other), "--classifier", clf],
                         capsys)
     assert code == 1 and "give 2 validation and 32 test digits; the metrics need at least 10 of each" in line
 
 
 def test_evaluate_says_when_it_has_fewer_real_digits_than_n(checkpoint, clf, data_dir, tmp_path, capsys):
     report = str(tmp_path / "s.json")
-    code, _, out = cli(evaluation.main, [checkpoint, "--n", "40", "--parzen", "--parzen-test", "500",
+    code, _, out = cli(cli_evaluate.main, [checkpoint, "--n", "40", "--parzen", "--parzen-test", "500",
                                          "--parzen-validation", "99", "--memorisation", "--data-dir", data_dir,
                                          "--classifier", clf, "--json", report], capsys)
     assert code == 0
@@ -232,8 +242,8 @@ def test_evaluate_interrupted_leaves_no_json(checkpoint, clf, data_dir, tmp_path
     def half_then_ctrl_c(report, f, **kwargs):
         f.write('{"n": ')
         raise KeyboardInterrupt
-    monkeypatch.setattr(evaluation.json, "dump", half_then_ctrl_c)
-    code, line, _ = cli(evaluation.main, [checkpoint, "--n", "10", "--data-dir", data_dir, "--classifier", clf,
+    monkeypatch.setattr(cli_evaluate.json, "dump", half_then_ctrl_c)
+    code, line, _ = cli(cli_evaluate.main, [checkpoint, "--n", "10", "--data-dir", data_dir, "--classifier", clf,
                                           "--json", str(tmp_path / "s.json")], capsys)
     assert code == 130 and line == "evaluate.py: interrupted"
     assert os.listdir(tmp_path) == []  # neither the file nor its temporary
@@ -275,7 +285,7 @@ def test_figures_flag_out_of_range(checkpoint, conditional_checkpoint, data_dir,
         flags += ["--out", str(tmp_path / "f.png")]
     if "--figure2" in flags:
         flags += ["--data-dir", data_dir]
-    code, line, _ = cli(figures.main, flags, capsys)
+    code, line, _ = cli(cli_figures.main, flags, capsys)
     for name, value in names.items():
         message = message.replace(name, value)
     assert code == 2 and message in line, line
@@ -309,39 +319,39 @@ def _endpoints(tmp_path, kind):
 def test_figure3_endpoints_that_cannot_be_drawn(checkpoint, tmp_path, capsys, kind):
     path, message = _endpoints(tmp_path, kind)
     out = tmp_path / "f3.png"
-    code, line, _ = cli(figures.main, ["--figure3", checkpoint, "--endpoints", path, "--out", str(out)], capsys)
+    code, line, _ = cli(cli_figures.main, ["--figure3", checkpoint, "--endpoints", path, "--out", str(out)], capsys)
     assert code == 2 and "argument --endpoints: " in line and os.path.basename(path) in line and message in line, line
     assert not out.exists()
 
 
 def test_figures_never_replace_an_existing_file_or_the_checkpoint_unasked(checkpoint, tmp_path, capsys):
     taken = existing(tmp_path, "taken.png")
-    code, line, _ = cli(figures.main, ["--figure3", checkpoint, "--out", taken], capsys)
+    code, line, _ = cli(cli_figures.main, ["--figure3", checkpoint, "--out", taken], capsys)
     assert code == 2 and "exists: pass --overwrite" in line and open(taken, "rb").read() == b"keep me"
     disguised = str(tmp_path / "ckpt.png")  # a checkpoint whose name ends in .png, named through a link
     shutil.copy(checkpoint, disguised)
     os.symlink(disguised, tmp_path / "link.png")
-    code, line, _ = cli(figures.main, ["--figure3", str(tmp_path / "link.png"), "--out", disguised, "--overwrite"],
+    code, line, _ = cli(cli_figures.main, ["--figure3", str(tmp_path / "link.png"), "--out", disguised, "--overwrite"],
                         capsys)
     assert code == 2 and "is the input" in line and open(disguised, "rb").read() == open(checkpoint, "rb").read()
-    code, _, out = cli(figures.main, ["--figure3", checkpoint, "--out", taken, "--overwrite", "--steps", "3"], capsys)
+    code, _, out = cli(cli_figures.main, ["--figure3", checkpoint, "--out", taken, "--overwrite", "--steps", "3"], capsys)
     assert code == 0 and open(taken, "rb").read()[:4] == b"\x89PNG" and no_temp_files(tmp_path)
 
 
 def test_figure2_refuses_data_that_are_not_the_runs(checkpoint, tmp_path, capsys):
     write_split(tmp_path, "train", 48)
     write_split(tmp_path, "test", 16)
-    code, line, _ = cli(figures.main, ["--figure2", checkpoint, "--n", "10", "--data-dir", str(tmp_path),
+    code, line, _ = cli(cli_figures.main, ["--figure2", checkpoint, "--n", "10", "--data-dir", str(tmp_path),
                                        "--out", str(tmp_path / "f2.png")], capsys)
     assert code == 1 and "was trained on 96 images" in line and "give 48: pass the run's data with --data-dir" in line
     assert not (tmp_path / "f2.png").exists()
-    code, line, _ = cli(figures.main, ["--figure2", str(tmp_path / "none.npz"), "--out", str(tmp_path / "f2.png")],
+    code, line, _ = cli(cli_figures.main, ["--figure2", str(tmp_path / "none.npz"), "--out", str(tmp_path / "f2.png")],
                         capsys)
     assert code == 1 and "none.npz' does not exist" in line
 
 
 def test_figure2_says_when_it_has_fewer_test_digits_than_n(checkpoint, data_dir, tmp_path, capsys):
-    code, _, out = cli(figures.main, ["--figure2", checkpoint, "--n", "50", "--rows", "2", "--cols", "2",
+    code, _, out = cli(cli_figures.main, ["--figure2", checkpoint, "--n", "50", "--rows", "2", "--cols", "2",
                                       "--data-dir", data_dir, "--out", str(tmp_path / "f2.pdf")], capsys)
     assert code == 0 and "note: the test data hold 32 digits: the memorisation number compares 50 samples" in out
     assert "50 samples, " in out and "for 32 test digits" in out
@@ -355,7 +365,7 @@ def test_figures_interrupted_while_saving_leave_nothing(checkpoint, tmp_path, ca
         f.write(b"\x89PNG half")
         raise KeyboardInterrupt
     monkeypatch.setattr(Figure, "savefig", half_then_ctrl_c)
-    code, line, _ = cli(figures.main, ["--figure3", checkpoint, "--out", str(tmp_path / "f3.png")], capsys)
+    code, line, _ = cli(cli_figures.main, ["--figure3", checkpoint, "--out", str(tmp_path / "f3.png")], capsys)
     assert code == 130 and line == "figures.py: interrupted"
     assert os.listdir(tmp_path) == []
 
@@ -389,7 +399,7 @@ def test_train_classifier_flag_out_of_range(data_dir, tmp_path, capsys, flags, m
     flags = [f.replace("OUT", str(tmp_path)) for f in flags]
     if "--out" not in flags:
         flags += ["--out", str(tmp_path / "clf.npz")]
-    code, line, out = cli(classifier.main, ["--data-dir", data_dir, "--epochs", "1", "--hidden", "8",
+    code, line, out = cli(cli_classifier.main, ["--data-dir", data_dir, "--epochs", "1", "--hidden", "8",
                                             "--batch-size", "16", *flags], capsys)
     assert code == 2 and message.replace("OUT", str(tmp_path)) in line, line
     assert os.listdir(tmp_path) == [] and "epoch 1/" not in out
@@ -400,20 +410,20 @@ def test_train_classifier_never_replaces_a_classifier_unasked(clf, data_dir, tmp
     shutil.copy(clf, mine)
     before = open(mine, "rb").read()
     quick = ["--data-dir", data_dir, "--epochs", "1", "--hidden", "8", "--batch-size", "16", "--min-accuracy", "0"]
-    code, line, out = cli(classifier.main, quick + ["--out", mine], capsys)
+    code, line, out = cli(cli_classifier.main, quick + ["--out", mine], capsys)
     assert code == 2 and "argument --out: " in line and "exists: pass --overwrite" in line and out == ""
     assert open(mine, "rb").read() == before
     monkeypatch.setenv(classifier.CLASSIFIER_ENV, mine)  # the default place: the same rule
-    code, line, out = cli(classifier.main, quick, capsys)
+    code, line, out = cli(cli_classifier.main, quick, capsys)
     assert code == 2 and "exists: pass --overwrite" in line and open(mine, "rb").read() == before
-    code, _, out = cli(classifier.main, quick + ["--overwrite"], capsys)
+    code, _, out = cli(cli_classifier.main, quick + ["--overwrite"], capsys)
     assert code == 0 and f"saved to {mine}" in out and open(mine, "rb").read() != before
     assert classifier.MnistClassifier.load(mine).config["hidden"] == [8] and no_temp_files(tmp_path)
 
 
 def test_train_classifier_without_data_or_interrupted_writes_nothing(data_dir, tmp_path, capsys, monkeypatch):
     out = tmp_path / "clf.npz"
-    code, line, _ = cli(classifier.main, ["--data-dir", str(tmp_path / "none"), "--out", str(out)], capsys)
+    code, line, _ = cli(cli_classifier.main, ["--data-dir", str(tmp_path / "none"), "--out", str(out)], capsys)
     assert code == 1 and "train_classifier.py: error: data_dir = " in line and "does not hold the MNIST train" in line
     steps = []
 
@@ -421,8 +431,8 @@ def test_train_classifier_without_data_or_interrupted_writes_nothing(data_dir, t
         steps.append(1)
         if len(steps) == 3:
             raise KeyboardInterrupt
-    monkeypatch.setattr(classifier.optim.Adam, "step", step_then_ctrl_c)
-    code, line, _ = cli(classifier.main, ["--data-dir", data_dir, "--out", str(out), "--epochs", "2", "--hidden", "8",
+    monkeypatch.setattr(optim.Adam, "step", step_then_ctrl_c)
+    code, line, _ = cli(cli_classifier.main, ["--data-dir", data_dir, "--out", str(out), "--epochs", "2", "--hidden", "8",
                                           "--batch-size", "16"], capsys)
     assert code == 130 and line == "train_classifier.py: interrupted" and len(steps) == 3
     assert os.listdir(tmp_path) == []
@@ -436,14 +446,14 @@ def test_train_classifier_refuses_to_save_diverged_weights(data_dir, tmp_path, c
         clf.head.weight.data[0, 0] = np.nan
         return clf
     monkeypatch.setattr(classifier, "train_classifier", diverged)
-    code, line, _ = cli(classifier.main, ["--data-dir", data_dir, "--out", str(tmp_path / "c.npz"), "--epochs", "1",
+    code, line, _ = cli(cli_classifier.main, ["--data-dir", data_dir, "--out", str(tmp_path / "c.npz"), "--epochs", "1",
                                           "--hidden", "8", "--batch-size", "16"], capsys)
     assert code == 1 and "training diverged" in line and "nothing saved; try a lower --lr" in line
     assert os.listdir(tmp_path) == []
 
 
 def test_train_classifier_below_min_accuracy_is_one_line(data_dir, tmp_path, capsys):
-    code, line, out = cli(classifier.main, ["--data-dir", data_dir, "--out", str(tmp_path / "c.npz"), "--epochs",
+    code, line, out = cli(cli_classifier.main, ["--data-dir", data_dir, "--out", str(tmp_path / "c.npz"), "--epochs",
                                             "1", "--hidden", "8", "--batch-size", "16", "--min-accuracy", "1"], capsys)
     assert code == 1 and "is below --min-accuracy 1.0 (the classifier is saved at" in line
     assert (tmp_path / "c.npz").exists()  # as the flag's help says
@@ -457,10 +467,10 @@ MPIEXEC = next((p for p in (os.path.join(os.path.dirname(sys.executable), "mpiex
 
 @pytest.mark.skipif(MPIEXEC is None, reason="needs mpiexec")
 @pytest.mark.parametrize("module, argv, message", [
-    ("npgan.evaluation", ["CKPT", "--n", "0"], "argument --n: must be an integer >= 10"),
-    ("npgan.evaluation", ["CKPT", "--classifier", "typo.npz"], "--classifier typo.npz does not exist"),
-    ("npgan.figures", ["--figure3", "CKPT", "--rows", "100000"], "argument --rows: must be an integer in [1, 100]"),
-    ("npgan.classifier", ["--lr", "nan"], "argument --lr: must be a finite number in (0, 1]"),
+    ("npgan.cli.evaluate", ["CKPT", "--n", "0"], "argument --n: must be an integer >= 10"),
+    ("npgan.cli.evaluate", ["CKPT", "--classifier", "typo.npz"], "--classifier typo.npz does not exist"),
+    ("npgan.cli.figures", ["--figure3", "CKPT", "--rows", "100000"], "argument --rows: must be an integer in [1, 100]"),
+    ("npgan.cli.train_classifier", ["--lr", "nan"], "argument --lr: must be a finite number in (0, 1]"),
 ])
 def test_a_refusal_under_mpiexec_is_printed_once(checkpoint, tmp_path, module, argv, message):
     argv = [checkpoint if a == "CKPT" else a for a in argv]
@@ -480,26 +490,26 @@ def test_figures_and_sampling_work_for_every_preset(data_dir, clf, tmp_path, cap
     flags = ["--arch", arch] + (["--conditional"] if conditional else [])
     latest = os.path.join(_train(tmp_path / "run", data_dir, *flags), "latest.npz")
     f2, f3 = str(tmp_path / "f2.png"), str(tmp_path / "f3.png")
-    assert figures.main(["--figure2", latest, "--n", "10", "--rows", "2", "--cols", "2", "--data-dir", data_dir,
+    assert cli_figures.main(["--figure2", latest, "--n", "10", "--rows", "2", "--cols", "2", "--data-dir", data_dir,
                          "--out", f2]) == 0
-    assert figures.main(["--figure3", latest, "--steps", "3", "--out", f3]) == 0
+    assert cli_figures.main(["--figure3", latest, "--steps", "3", "--out", f3]) == 0
     out = capsys.readouterr().out
     assert "memorisation: " in out and ("each drawn as the digits 0-9" in out) == conditional
     assert os.path.getsize(f2) > 1000 and os.path.getsize(f3) > 1000
-    G, recipe = run.load_generator(latest)
+    G, recipe = training.load_generator(latest)
     images = figures.figure3(G, recipe, f3, rows=2, steps=3, seed=1)
     assert images.shape == ((2 * N_CLASSES if conditional else 2) * 3, 784)
     if conditional:
-        assert figures.main(["--figure2", latest, "--n", "10", "--rows", "2", "--cols", "2", "--digit", "7",
+        assert cli_figures.main(["--figure2", latest, "--n", "10", "--rows", "2", "--cols", "2", "--digit", "7",
                              "--data-dir", data_dir, "--out", f2, "--overwrite"]) == 0
-        assert figures.main(["--figure3", latest, "--steps", "3", "--digit", "7", "--out", f3, "--overwrite"]) == 0
-    assert evaluation.sample_images(latest, 10).shape == (10, 784)  # evaluate.py's samples
-    assert evaluation.main([latest, "--n", "10", "--memorisation", "--data-dir", data_dir, "--classifier", clf]) == 0
+        assert cli_figures.main(["--figure3", latest, "--steps", "3", "--digit", "7", "--out", f3, "--overwrite"]) == 0
+    assert report.sample_images(latest, 10).shape == (10, 784)  # evaluate.py's samples
+    assert cli_evaluate.main([latest, "--n", "10", "--memorisation", "--data-dir", data_dir, "--classifier", clf]) == 0
 
 
 def test_conditional_figure3_draws_the_same_line_as_every_digit(conditional_checkpoint, tmp_path):
     """Grid row r = line r // 10 drawn as digit r % 10: exactly G([z(t), one_hot(digit)]) along the line."""
-    G, recipe = run.load_generator(conditional_checkpoint)
+    G, recipe = training.load_generator(conditional_checkpoint)
     on_g, steps = B.backend_of(G.parameters()[0].data), 4  # $NPGAN_BACKEND
     images = figures.figure3(G, recipe, str(tmp_path / "f3.png"), rows=2, steps=steps, seed=5)
     grid = images.reshape(2, N_CLASSES, steps, 784)
@@ -508,7 +518,7 @@ def test_conditional_figure3_draws_the_same_line_as_every_digit(conditional_chec
         z = figures.interpolate(z1[line:line + 1], z2[line:line + 1], steps)
         for digit in (0, 3, 9):
             zc = concat_forward(z, one_hot(np.full(steps, digit), np, z.dtype))[0]
-            np.testing.assert_allclose(grid[line, digit], run.sample(G, steps, z=B.to_device(zc, on_g)),
+            np.testing.assert_allclose(grid[line, digit], gan.sample(G, steps, z=B.to_device(zc, on_g)),
                                        rtol=1e-5, atol=1e-6)  # another batch size: the BLAS may round otherwise
     assert not np.array_equal(grid[0, 0], grid[0, 1])  # the label changes the digit drawn
     sevens = figures.figure3(G, recipe, str(tmp_path / "f7.png"), rows=2, steps=steps, seed=5, digit=7)
@@ -518,9 +528,9 @@ def test_conditional_figure3_draws_the_same_line_as_every_digit(conditional_chec
 
 
 def test_conditional_figure2_draws_row_i_as_digit_i(conditional_checkpoint, data_dir, tmp_path):
-    G, recipe = run.load_generator(conditional_checkpoint)
-    train = figures.training_images(run.load_run_checkpoint(conditional_checkpoint), data_dir)
+    G, recipe = training.load_generator(conditional_checkpoint)
+    train = memorisation.training_images(training.load_run_checkpoint(conditional_checkpoint), data_dir)
     index, _ = figures.figure2(G, recipe, train, str(tmp_path / "f2.png"), rows=3, cols=2, seed=4)
     labels = np.repeat(np.arange(3), 2)
-    last = run.sample(G, 6, recipe, seed=4, labels=labels).reshape(3, 2, -1)[:, -1]
-    np.testing.assert_array_equal(index, figures.nearest_neighbours(last, train)[0])
+    last = gan.sample(G, 6, recipe, seed=4, labels=labels).reshape(3, 2, -1)[:, -1]
+    np.testing.assert_array_equal(index, memorisation.nearest_neighbours(last, train)[0])

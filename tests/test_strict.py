@@ -13,7 +13,8 @@ from hypothesis.extra import numpy as hnp
 
 import npgan
 from npgan import backend as B
-from npgan import models, optim
+from npgan import optim
+from npgan.gan import presets
 from npgan.data import Batches
 from npgan.gan import GANTrainer
 from npgan.testing import numpy_guards, strict
@@ -77,7 +78,7 @@ def test_strict_and_numpy_runs_compute_the_same_numbers():
     finals = []
     for backend in ("numpy", "strict"):
         npgan.manual_seed(8)
-        G, D = models.slides_generator(4, 4, out=12), models.slides_discriminator(4, inp=12)
+        G, D = presets.slides_generator(4, 4, out=12), presets.slides_discriminator(4, inp=12)
         G.to(backend)
         D.to(backend)
         trainer = GANTrainer(G, D, optim.Adam(G.parameters(), 1e-3), optim.Adam(D.parameters(), 1e-3), z_dim=4)
@@ -138,17 +139,11 @@ def test_implicit_conversion_to_a_host_array_is_refused():
 
 
 IMPORTS_LEAVE_NUMPY_ALONE = """
-import warnings
 import numpy as np
 names = {names!r}
 originals = {{name: getattr(np, name) for name in names}}
 untouched = lambda: all(getattr(np, name) is originals[name] for name in names)
 import npgan, npgan.testing, npgan.testing.strict, npgan.testing.strict_array, npgan.testing.numpy_guards
-with warnings.catch_warnings(record=True) as caught:
-    warnings.simplefilter("always")
-    import npgan.strict
-assert npgan.strict is npgan.testing.strict, "the old name is an alias of the new module"
-assert any(issubclass(w.category, DeprecationWarning) for w in caught), "the old name warns"
 from npgan import backend as B
 assert B.get_xp("strict") is npgan.testing.strict and untouched(), "importing or naming the backend patches nothing"
 assert untouched(), "importing npgan and its strict backend must leave numpy alone"
@@ -165,7 +160,7 @@ print("ok")
 
 def test_importing_npgan_and_the_strict_backend_leaves_numpy_untouched():
     """In a clean interpreter: numpy.asarray and friends are the originals (identity) after importing npgan,
-    npgan.testing.strict and the old name npgan.strict; they change only once a strict array exists."""
+    npgan.testing.strict and the old name npgan.testing.strict; they change only once a strict array exists."""
     program = IMPORTS_LEAVE_NUMPY_ALONE.format(names=numpy_guards.GUARDED)
     root = os.path.join(os.path.dirname(__file__), "..")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
@@ -293,8 +288,8 @@ def test_device_arithmetic_equals_numpy_arithmetic_and_keeps_float32(shape, data
 @pytest.mark.parametrize("arch", ["slides", "paper"])
 def test_one_iteration_moves_one_minibatch_to_the_device_and_nothing_back(arch):
     npgan.manual_seed(0)
-    recipe = models.recipe(arch, z_dim=8, hidden=16)
-    G, D = models.build(recipe)
+    recipe = presets.recipe(arch, z_dim=8, hidden=16)
+    G, D = presets.build(recipe)
     G.to("strict")
     D.to("strict")
     opt = (lambda ps: optim.SGD(ps, 0.01, momentum=0.5)) if arch == "paper" else (lambda ps: optim.Adam(ps, 1e-3))
@@ -321,7 +316,7 @@ def test_the_mnist_example_runs_on_the_strict_backend(tmp_path):
     data_dir = tmp_path / "mnist"
     data_dir.mkdir()
     write_split(data_dir, "train", 64)
-    from npgan import mnist as example  # the command line behind examples/mnist_gan.py
+    from npgan.cli import mnist as example  # the command line behind examples/mnist_gan.py
     out = tmp_path / "run"
     assert example.main(["--backend", "strict", "--epochs", "1", "--batch-size", "16", "--z-dim", "8",
                          "--hidden", "8", "--data-dir", str(data_dir), "--out", str(out), "--no-progress"]) == 0

@@ -5,8 +5,9 @@ pre-check calls `agreement` too). Skipped where PyTorch is not installed (option
 import numpy as np
 import pytest
 
-from npgan import models, nn
+from npgan import nn
 
+from npgan.gan import presets
 torch = pytest.importorskip("torch", reason="PyTorch not installed (optional: pip install -e .[bench])")
 R = pytest.importorskip("npgan.testing.torch_reference")
 
@@ -20,8 +21,8 @@ def data(m, dim, z_dim, iterations):
                                             ("sgd", "minimax")])
 def test_two_iterations_of_the_slides_nets_match_pytorch(optimizer, loss):
     """BatchNorm in G (running statistics compared too); D without BatchNorm: one forward over [real; fake]."""
-    G = models.slides_generator(z_dim=8, hidden=8, out=20).double()
-    D = models.slides_discriminator(hidden=8, inp=20).double()
+    G = presets.slides_generator(z_dim=8, hidden=8, out=20).double()
+    D = presets.slides_discriminator(hidden=8, inp=20).double()
     real, noises = data(16, 20, 8, iterations=2)
     worst = R.agreement(G, D, real, noises, optimizer, loss, lr=1e-2 if optimizer == "adam" else 0.1,
                         betas=(0.5, 0.999), iterations=2)
@@ -29,8 +30,8 @@ def test_two_iterations_of_the_slides_nets_match_pytorch(optimizer, loss):
 
 
 def test_the_paper_nets_match_pytorch_with_maxout():
-    G = models.paper_generator(z_dim=8, hidden=16).double()
-    D = models.paper_discriminator(hidden=6, pieces=3).double()
+    G = presets.paper_generator(z_dim=8, hidden=16).double()
+    D = presets.paper_discriminator(hidden=6, pieces=3).double()
     for m in D.modules():
         if isinstance(m, nn.Dropout):
             m.p = 0.0  # masks cannot be shared between the frameworks
@@ -40,8 +41,8 @@ def test_the_paper_nets_match_pytorch_with_maxout():
 
 def test_the_agreement_check_sees_a_different_update(monkeypatch):
     """It cannot pass blindly: PyTorch with another learning rate than npgan is far off."""
-    G = models.slides_generator(z_dim=4, hidden=4, out=10).double()
-    D = models.slides_discriminator(hidden=4, inp=10).double()
+    G = presets.slides_generator(z_dim=4, hidden=4, out=10).double()
+    D = presets.slides_discriminator(hidden=4, inp=10).double()
     real, noises = data(8, 10, 4, iterations=1)
     original = R.optimizers
 

@@ -14,7 +14,7 @@ compare every such spelling with the body below it.
 """
 from npgan.backend import get_array_module
 from npgan.kernels import ColumnSum, Elementwise, fused
-from npgan.nn import tuned
+from npgan.nn import host
 
 
 # --- Linear ------------------------------------------------------------------------------------------------
@@ -84,7 +84,7 @@ def _batchnorm_forward_cuda(x, gamma, beta, eps, running_mean, running_var, mome
     return y, (x_hat, inv_std, gamma)
 
 
-@fused(cuda=_batchnorm_forward_cuda, host=tuned.batchnorm_forward)
+@fused(cuda=_batchnorm_forward_cuda, host=host.batchnorm_forward)
 def batchnorm_forward(x, gamma, beta, eps, running_mean, running_var, momentum):
     """Training mode, statistics of the batch over N:
     μ = mean(x),  σ² = mean((x − μ)²) (biased),  x̂ = (x − μ)/√(σ² + ε),  y = γ x̂ + β,
@@ -109,7 +109,7 @@ def _batchnorm_backward_cuda(gy, cache, need_gx=True, need_gparams=True):
     return gx, (ggamma if need_gparams else None), (gbeta if need_gparams else None)
 
 
-@fused(cuda=_batchnorm_backward_cuda, host=tuned.batchnorm_backward)
+@fused(cuda=_batchnorm_backward_cuda, host=host.batchnorm_backward)
 def batchnorm_backward(gy, cache, need_gx=True, need_gparams=True):
     """ggamma = Σ_n gy x̂,  gbeta = Σ_n gy, and, because μ and σ² depend on every row of the batch,
     gx = γ/√(σ² + ε) · (gy − mean(gy) − x̂ · mean(gy x̂))."""
@@ -158,7 +158,7 @@ def relu_backward(gy, y):
 
 
 @fused(cuda=Elementwise("T x, T slope", "T y, T k", "k = x > 0 ? (T)1 : slope; y = x * k", "npgan_leaky_relu"),
-       host=tuned.leaky_relu_forward)
+       host=host.leaky_relu_forward)
 def leaky_relu_forward(x, slope):
     """y = x·k with k = dy/dx = 1 for x > 0 and slope otherwise; k is what backward needs."""
     k = get_array_module(x).where(x > 0, 1.0, slope).astype(x.dtype)

@@ -1,4 +1,4 @@
-"""Parameter, Module and Sequential: the bookkeeping around the layers' forward/backward pairs.
+"""Parameter and Module: the bookkeeping around the layers' forward/backward pairs (Sequential: nn/sequential.py).
 
 A module's life in one training step::
 
@@ -13,7 +13,6 @@ import numpy as np
 
 from npgan import backend as B
 from npgan.nn import grad_mode
-from npgan.nn.grad_mode import is_grad_enabled, no_grad  # noqa: F401 (re-exported)
 
 
 class ForwardBackwardMismatch(RuntimeError):
@@ -302,5 +301,3 @@ class StateDictMismatch(ValueError):
             parts.append(f"dtype mismatches: {'; '.join(wrong_dtype)}")
         super().__init__("\n  ".join(parts))
 
-
-from npgan.nn.sequential import Sequential  # noqa: E402,F401 (re-exported: it builds on Module)

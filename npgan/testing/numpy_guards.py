@@ -43,15 +43,16 @@ def _guard(name, np_func, holds_strict, strict_type):
     return guarded
 
 
-def install():
-    """Make ``numpy.asarray(strict)`` and friends raise, as they do for CuPy arrays (idempotent)."""
+def install(holds_strict, strict_type):
+    """Make ``numpy.asarray(strict)`` and friends raise, as they do for CuPy arrays (idempotent).
+    `holds_strict(a)` says whether an argument holds strict arrays; `strict_type` is their class (the
+    strict_array module passes both, so this module needs nothing of it)."""
     global installed
-    from npgan.testing.strict_array import holds_strict, ndarray  # here: strict_array calls install()
     for name in GUARDED:
         current = getattr(np, name)
         if not hasattr(current, "_strict_original"):
             _originals[name] = current
-            setattr(np, name, _guard(name, current, holds_strict, ndarray))
+            setattr(np, name, _guard(name, current, holds_strict, strict_type))
     installed = True
 
 
@@ -65,10 +66,10 @@ def uninstall():
 
 
 @contextlib.contextmanager
-def numpy_guards():
-    """Guards on inside the block; afterwards NumPy is as it was before the block."""
+def numpy_guards(holds_strict, strict_type):
+    """Guards on inside the block (see install); afterwards NumPy is as it was before the block."""
     was = installed
-    install()
+    install(holds_strict, strict_type)
     try:
         yield
     finally:

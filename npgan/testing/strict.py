@@ -27,8 +27,7 @@ import types
 
 import numpy as np
 
-from npgan.testing.numpy_guards import install as install_numpy_guards
-from npgan.testing.numpy_guards import numpy_guards
+from npgan.testing import numpy_guards as _guards
 from npgan.testing.numpy_guards import uninstall as uninstall_numpy_guards
 from npgan.testing.strict_array import (_mixing_error, _np_array, _np_asarray, _operand, _plain, _unwrap, _wrap,
                                         asnumpy, holds_strict, ndarray, to_device)
@@ -38,6 +37,16 @@ from npgan.testing.transfers import (TransferStats, count_transfers, reset_trans
 __all__ = ["ndarray", "to_device", "asnumpy", "get_array_module", "asarray", "array", "ascontiguousarray",
            "TransferStats", "transfers", "transfer_stats", "reset_transfer_stats", "count_transfers",
            "install_numpy_guards", "uninstall_numpy_guards", "numpy_guards", "random", "cuda"]
+
+
+def install_numpy_guards():
+    """``numpy.asarray(strict)`` and friends raise from now on, as they do for CuPy arrays (idempotent)."""
+    _guards.install(holds_strict, ndarray)
+
+
+def numpy_guards():
+    """A block inside which the guards are on; afterwards NumPy is as it was before it."""
+    return _guards.numpy_guards(holds_strict, ndarray)
 
 
 def get_array_module(*arrays):

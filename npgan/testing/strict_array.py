@@ -256,7 +256,7 @@ class ndarray(np.ndarray):
     def __array_finalize__(self, obj):
         """Every strict array passes here as it comes into being: the strict backend is in use."""
         if not _guards.installed:
-            _guards.install()
+            _guards.install(holds_strict, ndarray)
 
     def __repr__(self):
         return "strict." + repr(self._to_host("repr()"))

@@ -16,9 +16,9 @@ import numpy as np
 
 from npgan import backend as B
 from npgan import nn, optim
-from npgan.conditional import N_CLASSES, ConditionOn, LabelledNoise
-from npgan.ema import GeneratorAverage
-from npgan.gan import NOISE_PRIORS, UPDATE_ORDERS, GANTrainer
+from npgan.gan.conditional import N_CLASSES, ConditionOn, LabelledNoise
+from npgan.gan.ema import GeneratorAverage
+from npgan.gan.trainer import NOISE_PRIORS, UPDATE_ORDERS, GANTrainer
 from npgan.nn import init
 from npgan.nn.losses import GENERATOR_LOSSES
 from npgan.settings import SettingError, check_choice, check_float, check_int
@@ -48,7 +48,7 @@ class Recipe:
     final_momentum: float = None   # momentum ramps linearly to this ...
     momentum_saturate_epoch: int = None  # ... by this epoch
     train_images: int = None   # use only the first N training images (the paper: 50,000)
-    conditional: bool = False  # the paper's §7: the one-hot digit joins z at G's input and x at D's (npgan.conditional)
+    conditional: bool = False  # the paper's §7: the one-hot digit joins z at G's input and x at D's (npgan.gan.conditional)
     ema: float = None          # generator averaging: decay d of θ̄ ← d·θ̄ + (1 − d)·θ (None or 0: off)
     notes: str = field(default="", repr=False)
 
@@ -216,7 +216,7 @@ def make_optimizer(r, params):
 def build_trainer(r, pixel_means=None, backend=None, noise_sampler=None):
     """Algorithm 1 for a recipe: G and D (on `backend`), their optimizers, the per-update learning-rate
     decay (`trainer.schedules`), the per-epoch momentum ramp (`trainer.epoch_schedules`) and, when the
-    recipe averages, the generator average (`trainer.ema`, npgan.ema.GeneratorAverage)."""
+    recipe averages, the generator average (`trainer.ema`, npgan.gan.ema.GeneratorAverage)."""
     G, D = build(r, pixel_means=pixel_means)
     G.to(backend)
     D.to(backend)
@@ -235,14 +235,3 @@ def build_trainer(r, pixel_means=None, backend=None, noise_sampler=None):
         trainer.noise_sampler = LabelledNoise(trainer.noise_sampler, B.get_array_module(first), first.dtype)
     return trainer
 
-
-def recipe_from_checkpoint(path):
-    """The recipe a run checkpoint was trained with (kept for older callers: see npgan.run)."""
-    from npgan.run import load_run_checkpoint
-    return load_run_checkpoint(path).recipe
-
-
-def generator_from_checkpoint(path, backend="numpy"):
-    """The trained generator of a run checkpoint, on `backend`, in eval mode (see npgan.run.load_generator)."""
-    from npgan.run import load_generator
-    return load_generator(path, backend)[0]

@@ -6,7 +6,7 @@ After every generator step, every parameter θ of G updates its average:
 
 starting from θ̄ = θ at the first step (so no bias correction is needed: the average is never pulled
 towards zero). The averaged generator is a second copy of G on the same device, never trained; it is what
-the run's sample grids show and what `npgan.run.load_generator` returns when the run averaged.
+the run's sample grids show and what `npgan.training.load_generator` returns when the run averaged.
 
 BatchNorm statistics: only the parameters are averaged. The averaged generator's running mean and
 variance are re-estimated through the averaged weights ("standing statistics", `standing_statistics`):

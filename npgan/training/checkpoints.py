@@ -1,5 +1,5 @@
 """The run checkpoint: its layout (versioned), loading it with errors that name the file, resuming with
-changed settings, and sampling from the generator it holds.
+changed settings, and the generator it holds (`load_generator`; sampling it: npgan.gan.sampling).
 
 Layout ``npgan-run-2`` (one .npz, npgan.checkpoint: nested keys, no pickle)::
 
@@ -7,10 +7,10 @@ Layout ``npgan-run-2`` (one .npz, npgan.checkpoint: nested keys, no pickle)::
     trainer   G, D, opt_G, opt_D (their state_dicts), counters, schedule_i
     loader    the data order: epoch, position, permutation
     rng       the run's random generators (JSON)
-    recipe    the training recipe (JSON, npgan.models.Recipe)
+    recipe    the training recipe (JSON, npgan.gan.presets.Recipe)
     progress  epoch (the one to continue in), done_in_epoch (its iterations already done)
     run       seed, images (the number of training images)
-    ema       only when the recipe averages the generator (npgan.ema): G (the averaged weights and
+    ema       only when the recipe averages the generator (npgan.gan.ema): G (the averaged weights and
               BatchNorm buffers, as G's state_dict), decay, updates
 
 ``npgan-run-1`` is the same without the `ema` section (and recipes without `ema`); it still loads.
@@ -21,13 +21,12 @@ import json
 
 import numpy as np
 
-import npgan
 from npgan import backend as B
-from npgan import models
-from npgan.conditional import ConditionOn, class_labels, concat_forward, one_hot
+from npgan._version import __version__
 from npgan.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from npgan.ema import standing_statistics
-from npgan.gan import sample_noise
+from npgan.gan import presets
+from npgan.gan.ema import standing_statistics
+from npgan.gan.sampling import recipe_noise
 from npgan.nn.module import StateDictMismatch
 from npgan.settings import SettingError
 
@@ -50,7 +49,7 @@ def describe(recipe):
 class RunCheckpoint:
     path: str
     state: dict
-    recipe: models.Recipe
+    recipe: presets.Recipe
     epoch: int
     done_in_epoch: int
     seed: int          # None for files of npgan 0.2
@@ -97,14 +96,14 @@ def load_run_checkpoint(path):
     state = load_checkpoint(path)
     layout = state.get("layout", "npgan-run-0")
     if layout not in KNOWN_LAYOUTS:
-        raise CheckpointError(f"{path}: run layout {layout!r} is not one this npgan {npgan.__version__} reads "
+        raise CheckpointError(f"{path}: run layout {layout!r} is not one this npgan {__version__} reads "
                               f"({', '.join(KNOWN_LAYOUTS)}): written by a newer npgan?")
     missing = [name for name in SECTIONS if name not in state]
     if missing:
         raise CheckpointError(f"{path}: not a training-run checkpoint (it has no {', '.join(missing)} "
                               f"section{'s' if len(missing) > 1 else ''})")
     try:
-        recipe = models.Recipe.from_dict(json.loads(state["recipe"]))
+        recipe = presets.Recipe.from_dict(json.loads(state["recipe"]))
         progress, run = state["progress"], state.get("run", {})
         epoch, done = int(progress["epoch"]), int(progress["done_in_epoch"])
         int(state["trainer"]["counters"]["iterations"])
@@ -188,7 +187,7 @@ def load_generator(path, backend=None, averaged=None):
     if averaged and not saved.recipe.ema:
         raise CheckpointError(f"{path}: the run kept no generator average (it was trained without --ema)")
     use_average = saved.recipe.ema is not None and averaged is not False
-    G, _ = models.build(saved.recipe)
+    G, _ = presets.build(saved.recipe)
     trained = saved.state["trainer"].get("G", {})
     weights = saved.state["ema"]["G"] if use_average else trained
     # a diverged G is refused even when its average still looks finite: the next update would spoil it too
@@ -202,57 +201,6 @@ def load_generator(path, backend=None, averaged=None):
         raise CheckpointError(f"{path}: its generator does not fit the {describe(saved.recipe)} its recipe "
                               f"describes ({error})") from None
     G.to(B.resolve_backend(backend))
-    if use_average:  # its BatchNorm statistics, re-estimated through the averaged weights (npgan.ema)
+    if use_average:  # its BatchNorm statistics, re-estimated through the averaged weights (npgan.gan.ema)
         standing_statistics(G, recipe_noise(saved.recipe))
     return G.eval(), saved.recipe
-
-
-def recipe_noise(recipe):
-    """draw(m, rng) -> m host float32 inputs of the recipe's G from the host generator `rng`: z from its
-    prior, joined for a conditional G with one-hot labels 0, 1, ..., 9, 0, ... (every class equally)."""
-    def draw(m, rng):
-        z = sample_noise(m, recipe.z_dim, recipe.noise, np, rng=rng)
-        return concat_forward(z, one_hot(class_labels(m), np, z.dtype))[0] if recipe.conditional else z
-    return draw
-
-
-def infer(module, x):
-    """module(x) in eval mode under no_grad (no caches kept, BatchNorm on running statistics, no dropout),
-    returned on the host; the module's train/eval mode is restored."""
-    was_training = module.training
-    module.eval()
-    try:
-        with npgan.no_grad():
-            return B.to_cpu(module(x))
-    finally:
-        module.train(was_training)
-
-
-def sample(G, n, recipe=None, seed=None, z=None, batch_size=1000, labels=None):
-    """n images from G, in eval mode, as a float32 host array (n, 784) clipped to [0, 1].
-
-    z: the noise (a device array of n rows); else drawn from `recipe`'s prior in chunks of `batch_size`
-    from the run's generators, reseeded with `seed` when given (so a seed always gives the same images).
-    A conditional G (npgan.conditional.ConditionOn) draws the digits `labels` ((n,) integers; default
-    0, 1, ..., 9, 0, ...: every class equally); its z, when given, already holds the one-hot labels."""
-    if z is None and recipe is None:
-        raise ValueError("sample needs the recipe (its z_dim and noise prior) or the noise z")
-    conditional = isinstance(G, ConditionOn)
-    if labels is not None and not conditional:
-        raise ValueError("labels= needs a conditional generator (a run trained with --conditional)")
-    if conditional and z is None:
-        labels = class_labels(n) if labels is None else np.asarray(labels)
-    if seed is not None:
-        npgan.manual_seed(seed)
-    chunks = []
-    for start in range(0, n, batch_size):
-        m = min(batch_size, n - start)
-        if z is not None:
-            x = z[start:start + m]
-        else:
-            x = sample_noise(m, recipe.z_dim, recipe.noise, G.xp)
-            if conditional:
-                x = concat_forward(x, one_hot(labels[start:start + m], G.xp, x.dtype))[0]
-        out = infer(G, x)
-        chunks.append(G.images(out) if conditional else out)
-    return np.clip(np.concatenate(chunks), 0.0, 1.0).astype(np.float32, copy=False)

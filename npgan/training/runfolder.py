@@ -2,7 +2,7 @@
 
     runs/mnist/
       metrics.csv          one row per iteration (appended once per logging interval)
-      grad_norms.csv/.png  with log_grad_norms: per-layer gradient norms and saturation (npgan.monitor)
+      grad_norms.csv/.png  with log_grad_norms: per-layer gradient norms and saturation (npgan.training.monitor)
       history.jsonl        one line per finished epoch
       samples_epochNNN.png curves.png
       ckpt_epochNNN.npz    every --checkpoint-every epochs, written BEFORE latest.npz moves on

@@ -1,14 +1,14 @@
 """Train the original GAN (Goodfellow et al., 2014, Algorithm 1) on MNIST: the command line.
 
-    python -m npgan.mnist                               # (or npgan-mnist, or examples/mnist_gan.py)
-    python -m npgan.mnist --backend cupy                # the same on the GPU
-    python -m npgan.mnist --arch paper                  # the paper's maxout/dropout nets and SGD recipe
-    python -m npgan.mnist --resume runs/mnist/latest.npz [--epochs 20] [--lr 5e-4]
-    python -m npgan.mnist --checkpoint runs/mnist/latest.npz --sample 64 --sample-out digits.npy
+    npgan-mnist                                  # (or python -m npgan.cli.mnist, or examples/mnist_gan.py)
+    npgan-mnist --backend cupy                   # the same on the GPU
+    npgan-mnist --arch paper                     # the paper's maxout/dropout nets and SGD recipe
+    npgan-mnist --resume runs/mnist/latest.npz [--epochs 20] [--lr 5e-4]
+    npgan-mnist --checkpoint runs/mnist/latest.npz --sample 64 --sample-out digits.npy
 
 Writes into --out: samples_epochNNN.png (a fixed noise batch each epoch), curves.png, metrics.csv (one
 row per iteration), history.jsonl (one line per epoch), latest.npz and ckpt_epochNNN.npz checkpoints.
-This file only wires flags to the library: the recipe (npgan.models), the run (npgan.run), the data
+This file only wires flags to the library: the recipe (npgan.gan.presets), the run (npgan.training), the data
 (npgan.data). A mistake in a flag or a file ends in one line and a non-zero exit, never a traceback.
 """
 import argparse
@@ -18,13 +18,15 @@ import sys
 import numpy as np
 
 from npgan import backend as B
-from npgan import distributed, models, run, viz
-from npgan.console import ArgumentParser, ranks_share_cores, run_command
+from npgan import distributed, training, viz
 from npgan.checkpoint import atomic_file
+from npgan.cli.console import ArgumentParser, run_command
 from npgan.data.mnist import MnistFormatError, MnistNotFoundError, load_mnist
-from npgan.gan import NOISE_PRIORS, UPDATE_ORDERS
+from npgan.gan import NOISE_PRIORS, UPDATE_ORDERS, presets
+from npgan.gan import sample as sample_images
 from npgan.nn.losses import GENERATOR_LOSSES
 from npgan.settings import SettingError, check_int, check_output_file
+from npgan.threads import ranks_share_cores
 
 RECIPE_FLAGS = ("arch", "epochs", "batch_size", "k", "loss", "update", "noise", "optimizer", "lr", "lr_decay",
                 "min_lr", "momentum", "betas", "z_dim", "hidden", "train_images", "ema", "conditional")
@@ -39,7 +41,7 @@ def build_parser():
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     add = p.add_argument
     add("--backend", choices=B.BACKENDS, help="array backend (default: $NPGAN_BACKEND, else numpy); cupy needs a GPU")
-    add("--arch", choices=models.ARCHS, help="network preset (default slides); it sets every training default "
+    add("--arch", choices=presets.ARCHS, help="network preset (default slides); it sets every training default "
                                              "below that you leave out")
     add("--epochs", type=int, help="passes over the training images (preset); with --resume: train to this epoch")
     add("--batch-size", type=int, help="minibatch size m (preset)")
@@ -47,7 +49,7 @@ def build_parser():
     add("--loss", choices=GENERATOR_LOSSES, help="generator objective (preset: non-saturating)")
     add("--update", choices=UPDATE_ORDERS, help="alternating (Algorithm 1) or simultaneous (the authors' code)")
     add("--noise", choices=NOISE_PRIORS, help="noise prior p_g(z) (preset)")
-    add("--optimizer", choices=models.OPTIMIZERS, help="optimizer for both nets (preset)")
+    add("--optimizer", choices=presets.OPTIMIZERS, help="optimizer for both nets (preset)")
     add("--lr", type=float, help="learning rate (preset); with --resume: the new learning rate")
     add("--lr-decay", type=float, help="divide the learning rate by this after every update (preset; 1: constant)")
     add("--min-lr", type=float, help="floor of the decayed learning rate (preset)")
@@ -75,7 +77,7 @@ def build_parser():
     add("--log-every", type=int, default=20, help="iterations between log lines (one device sync each)")
     add("--no-progress", action="store_true", help="no progress bar")
     add("--log-grad-norms", action="store_true", help="per-layer gradient norms of G and D and saturated units "
-                                                      "to grad_norms.csv, and grad_norms.png (npgan.monitor)")
+                                                      "to grad_norms.csv, and grad_norms.png (npgan.training.monitor)")
     add("--sync-bn", action="store_true", help="under mpiexec: BatchNorm statistics of the global batch (default: "
                                                "each rank normalises its own shard)")
     add("--checkpoint", help="with --sample: the checkpoint to sample from")
@@ -115,25 +117,25 @@ def train(args):
     changes = {name: getattr(args, name) for name in RECIPE_FLAGS if getattr(args, name) is not None}
     if "betas" in changes:
         changes["betas"] = tuple(changes["betas"])
-    config = run.RunConfig(out=args.out, seed=args.seed, log_every=args.log_every, sample_every=args.sample_every,
+    config = training.RunConfig(out=args.out, seed=args.seed, log_every=args.log_every, sample_every=args.sample_every,
                            checkpoint_every=args.checkpoint_every, progress=not args.no_progress,
                            overwrite=args.overwrite, interrupt_after=args.interrupt_after,
                            log_grad_norms=args.log_grad_norms)
-    # what can be refused before the data load (seconds) is refused first; run.train checks both again
+    # what can be refused before the data load (seconds) is refused first; training.train checks both again
     backend = B.resolve_backend(args.backend)
-    run.RunFolder(args.out).check_available(args.resume, args.overwrite)
+    training.RunFolder(args.out).check_available(args.resume, args.overwrite)
     data_dir = args.data_dir
     if args.resume:
-        saved = run.load_run_checkpoint(args.resume)
-        recipe, resume = run.apply_changes(saved, changes), saved
+        saved = training.load_run_checkpoint(args.resume)
+        recipe, resume = training.apply_changes(saved, changes), saved
         if data_dir is None and saved.data.get("source") == "data_dir":
             data_dir = saved.data["path"]  # the folder the run was trained from
     else:
-        recipe, resume = models.recipe(changes.pop("arch", "slides"), **changes), None
+        recipe, resume = presets.recipe(changes.pop("arch", "slides"), **changes), None
     comm = distributed.world()  # one process without mpiexec; under `mpiexec -n P`, P ranks
     ranks_share_cores(comm.local_size())  # P ranks on one machine: cores // P BLAS threads each
     images, labels, data = load_training_set(data_dir, recipe.train_images, log=print if comm.rank == 0 else _quiet)
-    result = run.train(recipe, images, config, backend=backend, resume=resume, changes=changes, data=data,
+    result = training.train(recipe, images, config, backend=backend, resume=resume, changes=changes, data=data,
                        comm=comm, sync_bn=args.sync_bn, labels=labels if recipe.conditional else None)
     return result.exit_code
 
@@ -151,12 +153,12 @@ def sample(args):
     for out in (args.sample_out, grid):
         check_output_file("sample_out", out, (".npy",) if out == args.sample_out else (".png",),
                           inputs=[args.checkpoint], overwrite=args.overwrite)
-    G, recipe = run.load_generator(args.checkpoint, args.backend)
+    G, recipe = training.load_generator(args.checkpoint, args.backend)
     if args.digit is not None and not recipe.conditional:
         raise SettingError("digit", f"{args.checkpoint} holds an unconditional generator: --digit needs a run "
                                     f"trained with --conditional")
     labels = None if args.digit is None else np.full(n, args.digit)
-    images = run.sample(G, n, recipe, seed=seed, labels=labels)
+    images = sample_images(G, n, recipe, seed=seed, labels=labels)
     with atomic_file(args.sample_out) as f:
         np.save(f, images)
     viz.save_grid(images[:100], grid)
@@ -164,7 +166,7 @@ def sample(args):
     return 0
 
 
-USER_ERRORS = (run.ResumeError, run.RunFolderError, MnistNotFoundError, MnistFormatError,
+USER_ERRORS = (training.ResumeError, training.RunFolderError, MnistNotFoundError, MnistFormatError,
                distributed.DistributedSetupError, distributed.DistributedUnsupported)
 
 

@@ -72,7 +72,7 @@ class GANTrainer:
     noise_sampler: `m -> (m, z_dim) device array`, the draws of p_g(z); by default `sample_noise` from the
     run's seeded generator, on G's device and in G's dtype. Tests, benchmarks and data-parallel runs pass
     their own (the same noise for two frameworks; each rank's slice of the global batch).
-    ema: an object whose `update()` runs after every generator step (npgan.ema.GeneratorAverage), or None.
+    ema: an object whose `update()` runs after every generator step (npgan.gan.ema.GeneratorAverage), or None.
     """
 
     def __init__(self, G, D, opt_G, opt_D, z_dim, k=1, loss="non-saturating", noise="normal",

@@ -1,5 +1,5 @@
 """Does a generator copy its training images? The memorisation number, and the nearest-neighbour search
-behind it and behind Figure 2 (npgan.figures); evaluate.py --memorisation reports the same number.
+behind it and behind Figure 2 (npgan.evaluation.figures); evaluate.py --memorisation reports the same number.
 
     median_i min_j ‖g_i − x_j‖  /  median_i min_j ‖t_i − x_j‖      (g: samples, x: training images, t: test digits)
 
@@ -88,7 +88,7 @@ class Memorisation:
 
 
 def training_images(saved, data_dir=None):
-    """The images the run of `saved` (an npgan.runstate.RunCheckpoint) trained on: the first
+    """The images the run of `saved` (an npgan.training.checkpoints.RunCheckpoint) trained on: the first
     recipe.train_images of the MNIST training split (all of it when None), once each (the offline subset
     too, which the run repeats within an epoch). DataError when they are not as many as the run recorded:
     the data here are not the run's (it says where the run's came from)."""

@@ -1,4 +1,4 @@
-"""Two small pieces of the run loop (npgan.run): Ctrl-C/SIGTERM as a request to stop between iterations,
+"""Two small pieces of the run loop (npgan.training): Ctrl-C/SIGTERM as a request to stop between iterations,
 and the endless stream of minibatches."""
 import signal
 import sys

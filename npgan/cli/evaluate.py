@@ -1,136 +1,32 @@
-"""Score a generator trained by npgan.run (examples/mnist_gan.py): FID, classifier score, mode coverage,
-Parzen LL — the functions, and the command line of examples/evaluate.py.
+"""`npgan-evaluate` (examples/evaluate.py): score a generator's checkpoint, or every epoch of a run folder,
+beside the same metrics of real digits.
 
-    python examples/evaluate.py runs/mnist/latest.npz                   # 10,000 samples, classifier metrics
-    python examples/evaluate.py runs/mnist/latest.npz --parzen --json scores.json
-    python examples/evaluate.py runs/mnist/latest.npz --memorisation  # + nearest-training-image distances
-    python examples/evaluate.py runs/mnist --plot metrics_vs_epochs.png # every ckpt_epochNNN.npz of a run
+    npgan-evaluate runs/mnist/latest.npz                      # 10,000 samples, the classifier metrics
+    npgan-evaluate runs/mnist/latest.npz --parzen --json scores.json
+    npgan-evaluate runs/mnist/latest.npz --memorisation       # + nearest-training-image distances
+    npgan-evaluate runs/mnist --plot metrics_vs_epochs.png    # every ckpt_epochNNN.npz of a run
 
-Each number is printed beside the same metric of real MNIST digits the metric never saw (the reference:
-validation images 50,000–60,000 for the classifier metrics, training images for the Parzen window), so a
-number means something. The samples are those of `mnist_gan.py --checkpoint C --sample N --seed S`.
-The metrics are defined in npgan/metrics.py; the classifier is trained on first use (or by
-examples/train_classifier.py) and cached. --parzen adds the paper's Parzen-window estimate (about 10 s
-per model on a 2-core CPU at the paper's 10,000 samples; its docstring says why it is a poor measure).
---memorisation adds the memorisation number of npgan/memorisation.py (the median distance of the samples to
-their nearest training image over the same for test digits: about 1 means no copying, 0 replaying).
+The functions it calls are npgan.evaluation's (report.py: the table, metrics.py: the numbers).
 """
 import argparse
-import glob
 import json
 import os
-import re
 import sys
 import time
 
 from npgan import backend as B
 from npgan import viz
 from npgan.checkpoint import CheckpointError, atomic_file
-from npgan.classifier import ClassifierError
-from npgan.console import ArgumentParser, run_command
+from npgan.cli.console import ArgumentParser, run_command
 from npgan.data.mnist import MnistFormatError, MnistNotFoundError
-from npgan.memorisation import DataError, Memorisation, format_memorisation, training_images
-from npgan.metrics import MIN_FRACTION, PAPER_VALIDATION_SIZE, MnistEvaluator, TooFewDigits
-from npgan.runstate import load_generator, load_run_checkpoint, non_finite, sample
+from npgan.evaluation.classifier import ClassifierError
+from npgan.evaluation.memorisation import DataError, Memorisation, format_memorisation, training_images
+from npgan.evaluation.metrics import PAPER_VALIDATION_SIZE, MnistEvaluator, TooFewDigits
+from npgan.evaluation.plots import plot_over_epochs
+from npgan.evaluation.report import (describe, epoch_checkpoints, evaluate_over_epochs, format_table, reference,
+                                     sample_images, score)
 from npgan.settings import SettingError, check_int, check_output_file
-from npgan.viz_metrics import plot_over_epochs
-
-
-def sample_images(checkpoint, n, backend="numpy", seed=0):
-    """n images (float32 host (n, 784) in [0, 1]) from a checkpoint's generator, in eval mode, drawn as
-    `mnist_gan.py --sample` draws them (npgan.run.sample: the seed, chunks of 1,000)."""
-    G, recipe = load_generator(checkpoint, backend)
-    return sample(G, n, recipe, seed=seed)
-
-
-def describe(checkpoint):
-    """What a checkpoint is: arch, completed epochs (and iterations into the next, if interrupted)."""
-    saved = load_run_checkpoint(checkpoint)
-    return {"checkpoint": checkpoint, "arch": saved.recipe.arch, "epochs": saved.completed_epochs,
-            "iterations": saved.iterations, "partial_epoch_iterations": saved.done_in_epoch}
-
-
-def score(images, evaluator, parzen=False, parzen_test=None, parzen_validation=PAPER_VALIDATION_SIZE,
-          memorise=None):
-    """All metrics of `images` as a dict (Parzen under "parzen" when asked for; the memorisation number
-    under "memorisation" when `memorise`, an npgan.memorisation.Memorisation, is given)."""
-    result = evaluator.classifier_metrics(images)
-    if memorise is not None:
-        result["memorisation"] = memorise(images)
-    if parzen:
-        started = time.perf_counter()
-        result["parzen"] = evaluator.parzen(images, parzen_validation, parzen_test)
-        result["parzen"]["seconds"] = round(time.perf_counter() - started, 1)
-    return result
-
-
-def reference(evaluator, n, seed=0, parzen=False, **parzen_options):
-    """The same metrics for n real digits (see MnistEvaluator.reference_images)."""
-    result = score(evaluator.reference_images(n, seed), evaluator)
-    if parzen:
-        result["parzen"] = score(evaluator.reference_images(n, seed, parzen=True), evaluator, True,
-                                 **parzen_options)["parzen"]
-    return result
-
-
-def _parzen_cell(p):
-    return f"{p['mean']:.1f} ± {p['sem']:.1f}" if p else "-"
-
-
-def format_table(generated, real, n):
-    """The printed table: metric | generated | real data | how to read it."""
-    rows = [("FID (classifier features)", f"{generated['fid']:.2f}", f"{real['fid']:.2f}",
-             f"lower is better; {n} images vs the 10,000 test digits"),
-            ("classifier score", f"{generated['classifier_score']:.2f}", f"{real['classifier_score']:.2f}",
-             "exp E KL(p(y|x) || p(y)), 1 to 10"),
-            ("classifier confidence", f"{generated['confidence']:.3f}", f"{real['confidence']:.3f}",
-             "mean max p(y|x)"),
-            ("classes covered", f"{generated['classes_covered']}/10", f"{real['classes_covered']}/10",
-             f"a class counts when it gets >= {MIN_FRACTION:.0%} of the samples"),
-            ("class entropy (nats)", f"{generated['class_entropy']:.3f}", f"{real['class_entropy']:.3f}",
-             "of the predicted-class histogram; uniform: ln 10 = 2.303")]
-    if "memorisation" in generated:
-        g, r = generated["memorisation"], real.get("memorisation")
-        rows.append(("memorisation (NN distance ratio)", f"{g['ratio']:.3f}", f"{r['ratio']:.3f}" if r else "-",
-                     "~1: no closer to the training set than test digits; ~0: copies (real: test even/odd)"))
-    if "parzen" in generated:
-        g, r = generated["parzen"], real.get("parzen")
-        rows.append(("Parzen log-likelihood (nats)", _parzen_cell(g), _parzen_cell(r),
-                     f"test mean ± s.e.; σ = {g['sigma']:.3f}" + (f" / {r['sigma']:.3f}" if r else "")
-                     + f"; {g['n_samples']} samples, {g['n_test']} test digits"))
-    widths = [max(len(row[i]) for row in rows + [("metric", "generated", "real data", "")]) for i in range(3)]
-    lines = [f"{'metric':<{widths[0]}}  {'generated':>{widths[1]}}  {'real data':>{widths[2]}}  notes"]
-    lines += [f"{a:<{widths[0]}}  {b:>{widths[1]}}  {c:>{widths[2]}}  {d}" for a, b, c, d in rows]
-    return "\n".join(lines)
-
-
-def epoch_checkpoints(run_dir):
-    """[(epoch, path)] of a run's ckpt_epochNNN.npz files, in epoch order."""
-    found = []
-    for path in glob.glob(os.path.join(run_dir, "ckpt_epoch*.npz")):
-        match = re.search(r"ckpt_epoch(\d+)\.npz$", path)
-        if match:
-            found.append((int(match.group(1)), path))
-    return sorted(found)
-
-
-def evaluate_over_epochs(run_dir, evaluator, n, seed=0, parzen=False, backend="numpy", log=print, memorise=None,
-                         **options):
-    """One row of metrics per ckpt_epochNNN.npz of a run."""
-    rows = []
-    for epoch, path in epoch_checkpoints(run_dir):
-        row = {"epoch": epoch, **describe(path), **score(sample_images(path, n, backend, seed), evaluator,
-                                                          parzen, memorise=memorise, **options)}
-        rows.append(row)
-        parzen_text = f"  Parzen {_parzen_cell(row['parzen'])}" if parzen else ""
-        parzen_text += f"  memorisation {row['memorisation']['ratio']:.3f}" if memorise else ""
-        log(f"epoch {epoch:3d}  FID {row['fid']:8.2f}  score {row['classifier_score']:.2f}  "
-            f"covered {row['classes_covered']}/10  entropy {row['class_entropy']:.3f}{parzen_text}")
-    return rows
-
-
-# --- the command line (examples/evaluate.py, npgan-evaluate) -----------------------------------------------------
-
+from npgan.training.checkpoints import load_run_checkpoint, non_finite
 PROG = "evaluate.py"
 MIN_SAMPLES, MAX_SAMPLES = 10, 100_000  # 10: a sample in each class can count; 100,000: 314 MB of images a set
 

@@ -1,19 +1,19 @@
 """The training run: Algorithm 1 over epochs, with logs, sample grids, checkpoints, resume and Ctrl-C.
 
-    from npgan import models, run
-    recipe = models.recipe("slides", epochs=12)
-    result = run.train(recipe, images, run.RunConfig(out="runs/mnist"))        # images: float32 (N, 784)
-    result = run.train(None, images, run.RunConfig(out="runs/mnist"), resume="runs/mnist/latest.npz",
-                       changes={"epochs": 20})                                  # continue, and train longer
-    G, recipe = run.load_generator("runs/mnist/latest.npz")
-    digits = run.sample(G, 64, recipe, seed=0)                                  # float32 (64, 784) in [0, 1]
+    from npgan import gan, training
+    recipe = gan.recipe("slides", epochs=12)
+    result = training.train(recipe, images, training.RunConfig(out="runs/mnist"))  # images: float32 (N, 784)
+    result = training.train(None, images, training.RunConfig(out="runs/mnist"), resume="runs/mnist/latest.npz",
+                            changes={"epochs": 20})                              # continue, and train longer
+    G, recipe = training.load_generator("runs/mnist/latest.npz")
+    digits = gan.sample(G, 64, recipe, seed=0)                                   # float32 (64, 784) in [0, 1]
 
 Each epoch: the per-epoch schedules (momentum ramp), `iterations_per_epoch` iterations of Algorithm 1
 (the per-update learning-rate decay runs inside the trainer), a log flush every `log_every` iterations
 (one device→host transfer, which also checks every loss, parameter and optimizer state for NaN/inf),
 then history.jsonl, the sample grid, the curves, the periodic checkpoint and last `latest.npz`. Ctrl-C or
 SIGTERM finishes the iteration, saves latest.npz and stops; a non-finite value stops the run with the last
-good checkpoint intact. The checkpoint layout is defined here (:mod:`npgan.runstate`), with a version.
+good checkpoint intact. The checkpoint layout is defined in :mod:`npgan.training.checkpoints`, with a version.
 """
 import dataclasses
 import os
@@ -22,24 +22,22 @@ import time
 
 import numpy as np
 
-import npgan
 from npgan import backend as B
-from npgan import models, viz
-from npgan.conditional import N_CLASSES, concat_forward, grid_labels, join_labels, one_hot
-from npgan.console import progress
+from npgan import viz
+from npgan._version import __version__
 from npgan.data import Batches
-from npgan.gan import RECORD_FIELDS, NonFiniteError, sample_noise
-from npgan.models import IMAGE_DIM
-from npgan.runfolder import RunFolder, RunFolderError
-from npgan.ema import standing_statistics
-from npgan.runstate import (CheckpointError, ResumeError, apply_changes, apply_hyperparameters, infer,
-                            load_generator, load_run_checkpoint, recipe_noise, sample, save_run_checkpoint)
+from npgan.gan import presets
+from npgan.gan.conditional import N_CLASSES, concat_forward, grid_labels, join_labels, one_hot
+from npgan.gan.ema import standing_statistics
+from npgan.gan.presets import IMAGE_DIM
+from npgan.gan.sampling import recipe_noise, sample
+from npgan.gan.trainer import RECORD_FIELDS, NonFiniteError, sample_noise
 from npgan.settings import SettingError, check_int
-from npgan.stopsignals import StopSignals, endless
-
-__all__ = ["RunConfig", "RunResult", "train", "load_generator", "load_run_checkpoint", "apply_changes", "sample",
-           "infer", "recipe_noise", "RunFolder",
-           "RunFolderError", "CheckpointError", "ResumeError", "SettingError"]
+from npgan.training.checkpoints import (ResumeError, apply_changes, apply_hyperparameters, load_run_checkpoint,
+                                        save_run_checkpoint)
+from npgan.training.progress import progress
+from npgan.training.runfolder import RunFolder
+from npgan.training.signals import StopSignals, endless
 
 GRID_SIZE = 100  # samples in each epoch's grid, from a fixed noise batch
 
@@ -55,7 +53,7 @@ class RunConfig:
     progress: bool = True          # a tqdm bar per epoch, when tqdm is installed
     overwrite: bool = False        # replace a run already in `out`
     interrupt_after: int = None    # for tests: stop as Ctrl-C would after this many iterations
-    log_grad_norms: bool = False   # per-layer gradient norms and saturation to grad_norms.csv (npgan.monitor)
+    log_grad_norms: bool = False   # per-layer gradient norms and saturation to grad_norms.csv (npgan.training.monitor)
 
     def __post_init__(self):
         self.seed = check_int("seed", self.seed, low=0, optional=True)
@@ -98,7 +96,7 @@ def train(recipe, images, config=None, *, backend=None, resume=None, changes=Non
     stored_seed = saved.seed if saved and saved.seed is not None else 0
     config = dataclasses.replace(config, seed=stored_seed if config.seed is None else config.seed)
     if recipe is None:
-        raise SettingError("recipe", "a new run needs a recipe (npgan.models.recipe)")
+        raise SettingError("recipe", "a new run needs a recipe (npgan.gan.presets.recipe)")
     per_epoch = _iterations_per_epoch(recipe, len(images))
     ranks = 1 if comm is None else comm.size
     # The generator average needs nothing of its own under mpiexec: every rank applies the same G update,
@@ -117,8 +115,8 @@ def train(recipe, images, config=None, *, backend=None, resume=None, changes=Non
     if ranks > 1:
         comm.barrier()  # every rank has checked the folder before rank 0 writes into it
 
-    npgan.manual_seed(config.seed)
-    trainer = models.build_trainer(recipe, pixel_means=images[:, :IMAGE_DIM].mean(axis=0),
+    B.manual_seed(config.seed)
+    trainer = presets.build_trainer(recipe, pixel_means=images[:, :IMAGE_DIM].mean(axis=0),
                                    backend=backend)
     parallel = None
     if ranks > 1 or sync_bn:
@@ -158,7 +156,7 @@ def train(recipe, images, config=None, *, backend=None, resume=None, changes=Non
         history = folder.start_logs(RECORD_FIELDS, trainer.iterations, epoch)
         where = f"resumed from {resume}: epoch {epoch}, iteration {trainer.iterations}; " if saved else ""
         ranks_text = f" ranks={ranks}{' sync-bn' if sync_bn else ''}" if parallel else ""
-        log(f"npgan {npgan.__version__}: {where}arch={recipe.arch} backend={backend} optimizer={recipe.optimizer} "
+        log(f"npgan {__version__}: {where}arch={recipe.arch} backend={backend} optimizer={recipe.optimizer} "
             f"lr={trainer.opt_G.lr:g} batch={recipe.batch_size} k={recipe.k} loss={recipe.loss} "
             f"noise={recipe.noise} epochs={recipe.epochs} images={len(images)}{_extras(recipe)}{ranks_text} -> "
             f"{config.out}")
@@ -200,7 +198,7 @@ class _Loop:
         self.latest = folder.file("latest.npz") if folder else None
         self.grad_log = None
         if config.log_grad_norms and folder is not None:  # rank 0 alone: the gradients are the same everywhere
-            from npgan.monitor import GradientFlowLog
+            from npgan.training.monitor import GradientFlowLog
             self.grad_log = GradientFlowLog(trainer, folder, trainer.iterations)
 
     def run(self, epoch, done_in_epoch):

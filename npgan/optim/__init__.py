@@ -13,7 +13,7 @@ from npgan import backend as B
 from npgan.kernels import Elementwise, fused
 from npgan.nn.checks import check_int, check_number, scalar
 from npgan.nn.module import Module, Parameter
-from npgan.schedules import ExponentialDecay, MomentumRamp  # noqa: F401 (the paper's schedules, re-exported)
+from npgan.optim.schedules import ExponentialDecay, MomentumRamp  # noqa: F401 (the paper's schedules, re-exported)
 
 
 # --- the update rules ----------------------------------------------------------------------------------------

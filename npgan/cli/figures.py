@@ -1,18 +1,9 @@
-"""The paper's Figures 2 and 3 for a trained generator, and the memorisation number beside Figure 2.
+"""examples/figures.py: the paper's Figures 2 and 3 for a trained generator.
 
     python examples/figures.py --figure2 runs/mnist/latest.npz --out figure2.png   # + the memorisation number
     python examples/figures.py --figure3 runs/mnist/latest.npz --rows 8 --steps 10 --seed 0 --out figure3.png
 
-Figure 2 (Goodfellow et al. 2014): samples in a grid whose last column, framed, shows for each row's last
-sample its nearest training image (Euclidean distance over all the images the run trained on), so a
-reader can see the samples are not copies. Beside it, the memorisation number of npgan.memorisation (about
-1 when samples are no closer to the training set than new digits are, near 0 when the model replays
-training images). Figure 3: digits along straight lines in z space, z = (1 − t)·z₁ + t·z₂ for t from 0 to
-1 (endpoints drawn from the run's prior with a seed, or given).
-
-A conditional generator (trained with --conditional) draws row i of Figure 2 as digit i mod 10, and each
-line of Figure 3 once per digit 0–9, the same z for every digit, so the rows show what z holds (slant,
-stroke) apart from the class; `--digit D` draws digit D alone.
+The figures are npgan.evaluation.figures'; the memorisation number npgan.evaluation.memorisation's.
 """
 import sys
 
@@ -21,126 +12,18 @@ import numpy as np
 from npgan import backend as B
 from npgan import viz
 from npgan.checkpoint import CheckpointError
-from npgan.conditional import N_CLASSES, concat_forward, one_hot
-from npgan.console import ArgumentParser, run_command
+from npgan.cli.console import ArgumentParser, run_command
 from npgan.data.mnist import MnistFormatError, MnistNotFoundError
-from npgan.gan import sample_noise
-from npgan.memorisation import (DataError, Memorisation, format_memorisation, heldout_digits,
-                                nearest_neighbours, training_images)
-from npgan.runstate import load_generator, load_run_checkpoint, sample
+from npgan.evaluation.figures import _backend, figure2, figure3, line_digits
+from npgan.evaluation.memorisation import (DataError, Memorisation, format_memorisation, heldout_digits,
+                                           training_images)
+from npgan.gan.sampling import sample
 from npgan.settings import SettingError, check_int, check_output_file
+from npgan.training.checkpoints import load_generator, load_run_checkpoint
 
 PROG = "figures.py"
-FRAME_COLOR = "#f5c518"  # the paper frames the nearest-neighbour column in yellow
 MAX_ROWS, MAX_COLS, MAX_STEPS = 100, 50, 50  # grid rows, Figure 2's columns, Figure 3's points per line
 MIN_SAMPLES, MAX_SAMPLES = 10, 100_000  # the memorisation number: a median of at least 10; 314 MB of samples
-
-
-# --- Figure 3: straight lines in z space ---------------------------------------------------------------------
-
-def interpolate(z1, z2, steps):
-    """Points along the segments from z1[i] to z2[i] (both (R, Z)): (R·steps, Z), row-major by segment,
-    z = (1 − t)·z1 + t·z2 for t = 0, 1/(steps − 1), ..., 1, so the first and last points are z1 and z2
-    exactly. On the inputs' device and in their dtype."""
-    xp = B.get_array_module(z1, z2)
-    t = xp.linspace(0.0, 1.0, steps, dtype=z1.dtype)[None, :, None]
-    z = (1 - t) * z1[:, None, :] + t * z2[:, None, :]
-    return z.reshape(-1, z1.shape[1])
-
-
-def line_endpoints(rows, recipe, seed):
-    """z1, z2 ((rows, z_dim) float32 host arrays): independent draws from the run's prior, seeded."""
-    z = sample_noise(2 * rows, recipe.z_dim, recipe.noise, np, rng=np.random.default_rng([seed, 3]))
-    return z[:rows], z[rows:]
-
-
-def line_digits(recipe, digit=None):
-    """The digits each line of Figure 3 is drawn as: none for an unconditional G, 0–9 (or only `digit`)
-    for a conditional one."""
-    if digit is not None and not recipe.conditional:
-        raise ValueError("digit= needs a conditional generator (a run trained with --conditional)")
-    if not recipe.conditional:
-        return None
-    return np.arange(N_CLASSES) if digit is None else np.array([digit])
-
-
-def figure3(G, recipe, path, rows=8, steps=10, seed=0, endpoints=None, digit=None):
-    """Save the grid of G's digits along `rows` straight lines in z space, `steps` points each, to `path`.
-    endpoints: (rows, 2, z_dim) host array to use instead of seeded draws. A conditional G draws each line
-    once per digit 0–9 (grid rows: line 1 as 0, 1, ..., 9, then line 2, ...), or once as `digit`.
-    Returns the images (host, one grid row after another)."""
-    z1, z2 = (endpoints[:, 0], endpoints[:, 1]) if endpoints is not None else line_endpoints(rows, recipe, seed)
-    z = interpolate(z1.astype(np.float32), z2.astype(np.float32), steps)
-    digits, title = line_digits(recipe, digit), f"z = (1 − t)·z₁ + t·z₂,  t = 0 … 1 in {steps} steps"
-    if digits is not None:  # the same line for each digit: [z, one_hot(digit)] rows, line by line
-        lines = np.repeat(z.reshape(len(z1), 1, steps, -1), len(digits), axis=1)  # (rows, digits, steps, Z)
-        labels = np.tile(np.repeat(digits, steps), len(z1))
-        z = concat_forward(lines.reshape(-1, z.shape[1]), one_hot(labels, np, z.dtype))[0]
-        title += f";  digit {digit}" if digit is not None else ";  each line as the digits 0–9"
-    images = sample(G, len(z), z=B.to_device(np.ascontiguousarray(z), _backend(G)))
-    _save(viz.image_grid(images, steps), path, title)
-    return images
-
-
-# --- Figure 2: samples and their nearest training images ------------------------------------------------------
-
-def figure2(G, recipe, train, path, rows=10, cols=5, seed=0, memorisation=None, digit=None):
-    """Save `rows` × `cols` samples of G with, right of each row, the training image nearest to its last
-    sample, to `path`; `memorisation` (the dict of a Memorisation call) goes under the figure. A conditional
-    G draws row i as digit i mod 10 (or every row as `digit`). Returns the indices of the nearest training
-    images and their distances (host int64 and float32 (rows,))."""
-    labels = None
-    if line_digits(recipe, digit) is not None:
-        labels = np.full(rows * cols, digit) if digit is not None else np.repeat(np.arange(rows) % N_CLASSES, cols)
-    samples = sample(G, rows * cols, recipe, seed=seed, labels=labels).reshape(rows, cols, -1)
-    train = B.to_device(train, _backend(G))  # a no-op when it is there already (Memorisation.train)
-    index, distance = nearest_neighbours(B.to_device(np.ascontiguousarray(samples[:, -1]), _backend(G)), train)
-    nearest = B.to_cpu(train[index])  # only the rows' nearest images come back
-    grid = viz.image_grid(np.concatenate([samples, nearest[:, None]], axis=1).reshape(-1, samples.shape[2]),
-                          cols + 1)
-    caption = (f"memorisation {memorisation['ratio']:.2f}\nmedian distance to the nearest training image:\n"
-               f"{memorisation['median_samples']:.2f} ({memorisation['n_samples']} samples), "
-               f"{memorisation['median_heldout']:.2f} ({memorisation['n_heldout']} test digits)"
-               if memorisation else "")
-    rows_are = "" if labels is None else f"  (digit {digit})" if digit is not None else "  (row i: digit i)"
-    _save(grid, path, f"samples{rows_are}  |  nearest training image", caption, framed_column=cols)
-    return B.to_cpu(index), B.to_cpu(distance)
-
-
-def _backend(G):
-    return B.backend_of(G.parameters()[0].data)
-
-
-def _save(grid, path, title, caption="", framed_column=None, side=28, pad=2):
-    """The image grid as a figure (its format from `path`'s extension, written atomically), a title above
-    and caption lines below, the framed column outlined in yellow as in the paper (two screen pixels per
-    image pixel)."""
-    plt = viz._pyplot()
-    from matplotlib.patches import Rectangle
-    height, width = grid.shape
-    lines = caption.count("\n") + 1 if caption else 0
-    top, bottom = 0.3, 0.05 + 0.14 * lines  # inches
-    w, h = max(width / 50.0, 3.0), height / 50.0
-    fig = plt.figure(figsize=(w, h + top + bottom), dpi=100)
-    try:
-        ax = fig.add_axes([0.01, bottom / (h + top + bottom), 0.98, h / (h + top + bottom)])  # room for the frame
-        ax.imshow(grid, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
-        if framed_column is not None:
-            left = framed_column * (side + pad) + pad / 2 - 0.5
-            ax.add_patch(Rectangle((left, pad / 2 - 0.5), side + pad, height - pad, fill=False, lw=2,
-                                   edgecolor=FRAME_COLOR))
-        ax.set_axis_off()
-        fig.text(0.5, 1.0 - 0.08 / (h + top + bottom), title, ha="center", va="top", fontsize=8)
-        if caption:
-            fig.text(0.5, 0.03 / (h + top + bottom), caption, ha="center", va="bottom", fontsize=7, linespacing=1.2)
-        viz.save_figure(fig, path, dpi=100, facecolor="white")
-    finally:
-        plt.close(fig)
-    return path
-
-
-# --- the command line (examples/figures.py) --------------------------------------------------------------------
-
 def build_parser():
     p = ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     which = p.add_mutually_exclusive_group(required=True)

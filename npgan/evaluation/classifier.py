@@ -1,4 +1,4 @@
-"""The MNIST classifier behind npgan.metrics' FID, classifier score and mode coverage, built with npgan.
+"""The MNIST classifier behind npgan.evaluation.metrics' FID, classifier score and mode coverage, built with npgan.
 
     clf = load_or_train_classifier()            # the cached one, or trains one (a few minutes on a CPU)
     features, probs = clf.embed(images)         # (N, 256) penultimate features, (N, 10) p(y|x), float64 host
@@ -17,7 +17,6 @@ A classifier records what it was trained on (`info["data_source"]`: "mnist", or 
 two are cached under different names, a subset-trained classifier is never used where full MNIST is
 available, and every report prints the classifier's provenance and accuracy (:func:`provenance`).
 """
-import argparse
 import json
 import os
 import sys
@@ -29,9 +28,6 @@ from npgan import backend as B
 from npgan import nn, optim
 from npgan._version import __version__
 from npgan.checkpoint import load_checkpoint, save_checkpoint
-from npgan.console import ArgumentParser, run_command, say
-from npgan.data.mnist import MnistFormatError, MnistNotFoundError
-from npgan.settings import SettingError, check_float, check_int, check_output_file
 
 CLASSIFIER_ENV = "NPGAN_CLASSIFIER"
 FILE_NAME = "mnist_classifier.npz"
@@ -242,81 +238,3 @@ def load_or_train_classifier(path=None, data_dir=None, backend="numpy", train=Tr
     clf.save(path)
     log(f"saved the classifier (test accuracy {clf.info['test_accuracy']:.4f}) to {path}")
     return clf
-
-
-# --- the command line (examples/train_classifier.py) ------------------------------------------------------------
-
-PROG = "train_classifier.py"
-MAX_EPOCHS, MAX_WIDTH, MAX_LAYERS = 1000, 4096, 8
-
-
-def build_parser():
-    p = ArgumentParser(prog=PROG, description="Train the MNIST classifier behind npgan.metrics (FID, classifier "
-                       "score, mode coverage) and cache it.", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--out", help="the .npz to write (default: $NPGAN_CLASSIFIER, else the MNIST cache folder)")
-    p.add_argument("--overwrite", action="store_true", help="replace --out (or the cached classifier) if it exists")
-    p.add_argument("--data-dir", help="folder with the MNIST IDX files (default: $NPGAN_DATA_DIR, the cache, a "
-                                      "download)")
-    p.add_argument("--backend", choices=B.BACKENDS, help="array backend (default: $NPGAN_BACKEND, else numpy)")
-    p.add_argument("--epochs", type=int, default=TRAINING["epochs"], help=f"1-{MAX_EPOCHS}")
-    p.add_argument("--batch-size", type=int, default=TRAINING["batch_size"],
-                   help="1 to the number of training images")
-    p.add_argument("--lr", type=float, default=TRAINING["lr"], help="Adam learning rate in (0, 1] (halved for "
-                                                                      "the last quarter of the epochs)")
-    p.add_argument("--hidden", type=int, nargs="+", default=list(DEFAULTS["hidden"]),
-                   help=f"hidden widths, 1-{MAX_WIDTH} each, at most {MAX_LAYERS} layers")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--min-accuracy", type=float, default=0.98, help="exit with status 1 below this test accuracy, "
-                                                                      "in [0, 1] (the classifier is saved anyway)")
-    return p
-
-
-def check_arguments(args):
-    """Every flag in its range and --out acceptable, before any data are read (the batch size again once
-    they are)."""
-    check_int("epochs", args.epochs, high=MAX_EPOCHS)
-    check_int("batch_size", args.batch_size)
-    check_float("lr", args.lr, 0.0, 1.0, low_open=True)
-    if len(args.hidden) > MAX_LAYERS:
-        raise SettingError("hidden", f"at most {MAX_LAYERS} layers, got {len(args.hidden)}")
-    for width in args.hidden:
-        check_int("hidden", width, high=MAX_WIDTH)
-    check_int("seed", args.seed, low=0)
-    check_float("min_accuracy", args.min_accuracy, 0.0, 1.0)
-    if args.out is not None:  # the default place depends on the data found: checked once they are read
-        check_output_file("out", args.out, (".npz",), overwrite=args.overwrite)
-
-
-def train_and_save(args):
-    check_arguments(args)
-    backend = B.resolve_backend(args.backend)
-    data = mnist_training_data(args.data_dir)
-    out = default_classifier_path(subset=data[2] == "offline-subset") if args.out is None else args.out
-    if args.out is None:  # the cache folder is made on first use
-        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-        check_output_file("out", out, (".npz",), overwrite=args.overwrite)
-    check_int("batch_size", args.batch_size, high=len(data[0][0]))  # Batches needs one full batch
-    clf = train_on_mnist(backend=backend, data=data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                         seed=args.seed, hidden=tuple(args.hidden))
-    if not all(np.isfinite(B.to_cpu(param.data)).all() for param in clf.net.parameters()):
-        raise ClassifierError(f"training diverged (the weights hold NaN or inf at --lr {args.lr}): nothing saved; "
-                              f"try a lower --lr")
-    clf.save(out)
-    print(json.dumps(clf.info))
-    print(f"{provenance(clf)}, after {clf.info['train_seconds']:.0f} s on {backend}; saved to {out}")
-    if clf.info["test_accuracy"] < args.min_accuracy:
-        say(f"{PROG}: error: test accuracy {clf.info['test_accuracy']:.4f} is below --min-accuracy "
-            f"{args.min_accuracy} (the classifier is saved at {out})")
-        return 1
-    return 0
-
-
-def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    return run_command(lambda: train_and_save(args), PROG, (ClassifierError, MnistNotFoundError, MnistFormatError),
-                       parser)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

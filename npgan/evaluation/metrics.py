@@ -19,7 +19,7 @@ paper's GAN 225), and the estimate is biased low at any practical M. We report i
 paper's only quantitative result, so that our numbers sit beside its Table 1 — not as evidence of
 quality. FID, the classifier score and mode coverage below are the measures to read first.
 
-Classifier-based metrics use npgan's own MNIST classifier (npgan.classifier) — its penultimate-layer
+Classifier-based metrics use npgan's own MNIST classifier (npgan.evaluation.classifier) — its penultimate-layer
 features (F = 256) and its class probabilities p(y|x):
 
 * FID  ‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁Σ₂)^½)  between Gaussians fitted to the features of samples and of
@@ -178,7 +178,7 @@ class TooFewDigits(ValueError):
 
 class MnistEvaluator:
     """Everything the metrics compare against, loaded once: the MNIST test set and its classifier feature
-    statistics, the validation slice (train 50,000–60,000), and the classifier (npgan.classifier).
+    statistics, the validation slice (train 50,000–60,000), and the classifier (npgan.evaluation.classifier).
 
     Real-data references ("how good would real digits look through the same metrics"):
     classifier metrics of n validation images (the classifier never saw them), and the Parzen estimate
@@ -186,7 +186,7 @@ class MnistEvaluator:
     """
 
     def __init__(self, data_dir=None, backend="numpy", classifier=None, classifier_path=None, log=None):
-        from npgan.classifier import load_or_train_classifier, provenance
+        from npgan.evaluation.classifier import load_or_train_classifier, provenance
         from npgan.data import load_mnist, train_validation_split
         self.backend = B.resolve_backend(backend)
         split = load_mnist("train", data_dir=data_dir)
