@@ -17,7 +17,8 @@ from npgan.gan.conditional import (N_CLASSES, ConditionOn, LabelledNoise, class_
                                concat_forward, grid_labels, join_labels, one_hot)
 from npgan.data import mnist
 from npgan.gradcheck import gradcheck
-from npgan.cli.mnist import load_training_set, main
+from npgan.cli.mnist import main
+from npgan.data.mnist import load_training_set
 from npgan.settings import SettingError
 
 TINY = ["--arch", "slides", "--z-dim", "4", "--hidden", "4", "--batch-size", "16", "--log-every", "3",

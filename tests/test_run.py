@@ -17,7 +17,8 @@ from npgan import training
 from npgan.training import checkpoints
 from npgan.checkpoint import TEMP_PREFIX, load_checkpoint, save_checkpoint
 from npgan.data import mnist
-from npgan.cli.mnist import load_training_images, main
+from npgan.cli.mnist import main
+from npgan.data.mnist import load_training_set
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 TINY = ["--arch", "slides", "--z-dim", "8", "--hidden", "8", "--batch-size", "16", "--log-every", "3",
@@ -318,15 +319,15 @@ def test_the_offline_subset_keeps_the_presets_updates_per_epoch(tmp_path, monkey
 
     monkeypatch.setattr(mnist, "urllib_fetch", no_network)
     with pytest.warns(mnist.OfflineSubsetWarning, match="5,000-image"):
-        images = load_training_images(None, presets.recipe("slides").train_images)
+        images, _, _ = load_training_set(None, presets.recipe("slides").train_images)
     assert images.shape == (40 * 1500, 784) and images.dtype == np.float32
     assert "each epoch goes over them 1500 times" in capsys.readouterr().out
     with pytest.warns(mnist.OfflineSubsetWarning):
-        assert len(load_training_images(None, presets.recipe("paper").train_images)) == 40 * 1250
+        assert len(load_training_set(None, presets.recipe("paper").train_images)[0]) == 40 * 1250
     full = tmp_path / "full"
     full.mkdir()
     write_split(full, "train", 96)
-    assert len(load_training_images(str(full), None)) == 96
+    assert len(load_training_set(str(full), None)[0]) == 96
 
 
 def test_log_grad_norms_writes_the_monitor_beside_the_metrics_and_survives_a_resume(tmp_path, data_dir):

@@ -1,6 +1,6 @@
 """Train the original GAN (Goodfellow et al., 2014, Algorithm 1) on MNIST: the command line.
 
-    npgan-mnist                                  # (or python -m npgan.cli.mnist, or examples/mnist_gan.py)
+    npgan-mnist                                  # (or python -m npgan.cli.mnist)
     npgan-mnist --backend cupy                   # the same on the GPU
     npgan-mnist --arch paper                     # the paper's maxout/dropout nets and SGD recipe
     npgan-mnist --resume runs/mnist/latest.npz [--epochs 20] [--lr 5e-4]
@@ -8,8 +8,10 @@
 
 Writes into --out: samples_epochNNN.png (a fixed noise batch each epoch), curves.png, metrics.csv (one
 row per iteration), history.jsonl (one line per epoch), latest.npz and ckpt_epochNNN.npz checkpoints.
-This file only wires flags to the library: the recipe (npgan.gan.presets), the run (npgan.training), the data
-(npgan.data). A mistake in a flag or a file ends in one line and a non-zero exit, never a traceback.
+This file only wires flags to the library: the recipe (npgan.gan.presets), the data
+(npgan.data.mnist.load_training_set), the run (npgan.training.train: the Trainer and its extensions, the same
+pieces examples/mnist_gan.py wires by hand with a few of these flags). A mistake in a flag or a file ends in
+one line and a non-zero exit, never a traceback.
 """
 import argparse
 import os
@@ -21,7 +23,7 @@ from npgan import backend as B
 from npgan import distributed, training, viz
 from npgan.checkpoint import atomic_file
 from npgan.cli.console import ArgumentParser, run_command
-from npgan.data.mnist import MnistFormatError, MnistNotFoundError, load_mnist
+from npgan.data.mnist import MnistFormatError, MnistNotFoundError, load_training_set
 from npgan.gan import NOISE_PRIORS, UPDATE_ORDERS, presets
 from npgan.gan import sample as sample_images
 from npgan.nn.losses import GENERATOR_LOSSES
@@ -30,7 +32,6 @@ from npgan.threads import ranks_share_cores
 
 RECIPE_FLAGS = ("arch", "epochs", "batch_size", "k", "loss", "update", "noise", "optimizer", "lr", "lr_decay",
                 "min_lr", "momentum", "betas", "z_dim", "hidden", "train_images", "ema", "conditional")
-FULL_MNIST_TRAIN = 60000
 MAX_SAMPLES = 1_000_000  # --sample N holds N × 784 float32 in memory: 3.1 GB at the bound
 PROG = "npgan-mnist"
 
@@ -90,29 +91,6 @@ def build_parser():
     return p
 
 
-def load_training_images(data_dir, train_images, log=print, with_source=False):
-    """The training images (and, `with_source`, where they came from: {"source", "path"}); see
-    load_training_set."""
-    images, _, data = load_training_set(data_dir, train_images, log)
-    return (images, data) if with_source else images
-
-
-def load_training_set(data_dir, train_images, log=print):
-    """(images, labels, {"source", "path"}): the training digits, their labels and where they came from.
-    On the offline 5,000-digit subset (4,000 for training) an epoch goes over them as many times as makes
-    one epoch of full MNIST, so that a preset's epochs mean as many updates as on the full set (8 epochs of
-    15 updates would only draw blobs)."""
-    data = load_mnist("train", data_dir=data_dir)
-    images = data.images[:train_images] if train_images else data.images
-    labels = data.labels[:train_images] if train_images else data.labels
-    if data.is_subset:
-        passes = max(1, round((train_images or FULL_MNIST_TRAIN) / len(data.images)))
-        log(f"offline subset: {len(data.images)} training digits, each epoch goes over them {passes} times "
-            f"(as many updates per epoch as full MNIST)")
-        images, labels = np.concatenate([data.images] * passes), np.concatenate([data.labels] * passes)
-    return images, labels, {"source": data.source, "path": data.path}
-
-
 def train(args):
     changes = {name: getattr(args, name) for name in RECIPE_FLAGS if getattr(args, name) is not None}
     if "betas" in changes:
@@ -134,14 +112,10 @@ def train(args):
         recipe, resume = presets.recipe(changes.pop("arch", "slides"), **changes), None
     comm = distributed.world()  # one process without mpiexec; under `mpiexec -n P`, P ranks
     ranks_share_cores(comm.local_size())  # P ranks on one machine: cores // P BLAS threads each
-    images, labels, data = load_training_set(data_dir, recipe.train_images, log=print if comm.rank == 0 else _quiet)
+    images, labels, data = load_training_set(data_dir, recipe.train_images, log=print if comm.rank == 0 else None)
     result = training.train(recipe, images, config, backend=backend, resume=resume, changes=changes, data=data,
                        comm=comm, sync_bn=args.sync_bn, labels=labels if recipe.conditional else None)
     return result.exit_code
-
-
-def _quiet(*args, **kwargs):
-    pass
 
 
 def sample(args):

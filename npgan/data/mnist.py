@@ -1,6 +1,7 @@
 """MNIST: the IDX file format, where the files come from, and an offline 5,000-digit fallback.
 
     images, labels = load_mnist("train")     # float32 (60000, 784) in [0, 1], int64 (60000,)
+    images, labels, data = load_training_set(data_dir)   # what a GAN run trains on, and where it came from
 
 :func:`load_mnist` looks for the data in this order and uses the first that works:
 
@@ -43,6 +44,7 @@ MD5 = {  # of the mirrors' .gz archives, as published with torchvision's MNIST d
     "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
 }
 DATA_DIR_ENV = "NPGAN_DATA_DIR"
+FULL_TRAIN_SIZE = 60000  # digits in full MNIST's training split
 TIMEOUT_S = 60.0
 
 
@@ -223,6 +225,26 @@ def load_mnist(split="train", data_dir=None, *, download=True, cache_dir=None, f
     raise MnistNotFoundError(f"MNIST {split} data not found.\n" + _how_to_provide(cache_dir)
                              + (f"\nDownload attempts:{tried}" if tried else ""))
 
+
+
+def load_training_set(data_dir=None, train_images=None, log=print):
+    """(images, labels, {"source", "path"}): the digits a GAN trains on, their labels and where they came
+    from (recorded in the run's checkpoints, so that a resume finds them again). `train_images`: only the
+    first N (the paper trains on 50,000); `log`: where the one note goes (None: nowhere).
+
+    On the offline 5,000-digit subset (4,000 for training) an epoch goes over them as many times as makes
+    one epoch of full MNIST, so that a preset's epochs mean as many updates as on the full set (8 epochs of
+    15 updates would only draw blobs)."""
+    data = load_mnist("train", data_dir=data_dir)
+    images = data.images[:train_images] if train_images else data.images
+    labels = data.labels[:train_images] if train_images else data.labels
+    if data.is_subset:
+        passes = max(1, round((train_images or FULL_TRAIN_SIZE) / len(data.images)))
+        if log is not None:
+            log(f"offline subset: {len(data.images)} training digits, each epoch goes over them {passes} times "
+                f"(as many updates per epoch as full MNIST)")
+        images, labels = np.concatenate([data.images] * passes), np.concatenate([data.labels] * passes)
+    return images, labels, {"source": data.source, "path": data.path}
 
 def _how_to_provide(cache_dir):
     names = ", ".join(name + ".gz" for pair in FILES.values() for name in pair)
