@@ -230,7 +230,7 @@ class DataParallel:
             raise ValueError(f"batch_size {batch_size} must be divisible by the number of ranks {size} "
                              f"(each rank takes batch_size / {size} rows); try {batch_size - batch_size % size or size}")
         self.batch_size, self.local_batch = batch_size, batch_size // size
-        self.networks = {"G": trainer.G, "D": trainer.D}
+        self.networks, self.sync_bn = {"G": trainer.G, "D": trainer.D}, sync_bn
         if sync_bn:
             for net in self.networks.values():
                 convert_sync_batchnorm(net, self.comm)

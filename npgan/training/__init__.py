@@ -1,6 +1,9 @@
 """The training run around Algorithm 1: epochs, logs, sample grids, checkpoints, resume, Ctrl-C, divergence.
 
-- loop.py         `train(recipe, images, RunConfig(...))`: the epoch loop
+- trainer.py      `Trainer`: the loop (epochs of `GANTrainer.iteration`), calling its extensions at their triggers
+- extensions.py   what a run writes, one short class each: LogReport, EpochSummary, ProgressBar, GradientFlow,
+                  SampleGrid, PlotCurves, Snapshot
+- run.py          `train(recipe, images, RunConfig(...))`: the Trainer with the default extensions, in one call
 - checkpoints.py  the run checkpoint's versioned layout, resume with changed settings, `load_generator`
 - runfolder.py    what a run writes, in an order that survives a kill at any moment, and its lock
 - signals.py      Ctrl-C / SIGTERM as a request to stop between iterations
@@ -10,9 +13,13 @@
 from npgan.checkpoint import CheckpointError
 from npgan.training.checkpoints import (LAYOUT, ResumeError, RunCheckpoint, apply_changes, load_generator,
                                         load_run_checkpoint, save_run_checkpoint)
-from npgan.training.loop import GRID_SIZE, RunConfig, RunResult, train
+from npgan.training.extensions import (GRID_SIZE, EpochSummary, Extension, GradientFlow, LogReport, PlotCurves,
+                                       ProgressBar, SampleGrid, Snapshot, Trigger)
+from npgan.training.run import RunConfig, train
 from npgan.training.runfolder import OutputFolder, RunFolder, RunFolderError
+from npgan.training.trainer import RunResult, Trainer
 
-__all__ = ["train", "RunConfig", "RunResult", "GRID_SIZE", "load_generator", "load_run_checkpoint",
-           "save_run_checkpoint", "apply_changes", "RunCheckpoint", "LAYOUT", "RunFolder", "OutputFolder",
-           "RunFolderError", "ResumeError", "CheckpointError"]
+__all__ = ["train", "RunConfig", "RunResult", "Trainer", "Extension", "Trigger", "LogReport", "EpochSummary",
+           "ProgressBar", "GradientFlow", "SampleGrid", "PlotCurves", "Snapshot", "GRID_SIZE", "load_generator",
+           "load_run_checkpoint", "save_run_checkpoint", "apply_changes", "RunCheckpoint", "LAYOUT", "RunFolder",
+           "OutputFolder", "RunFolderError", "ResumeError", "CheckpointError"]

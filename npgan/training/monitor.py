@@ -135,28 +135,3 @@ class GradientFlowMonitor:
             handle.remove()
         self._handles = []
 
-
-class GradientFlowLog:
-    """The run's `log_grad_norms` option: a GradientFlowMonitor whose rows go to grad_norms.csv in the run
-    folder at each logging interval (cut back to the checkpoint on resume, like metrics.csv) and whose
-    figure, grad_norms.png, is redrawn at each epoch's end."""
-
-    NAME, FIGURE = "grad_norms.csv", "grad_norms.png"
-
-    def __init__(self, trainer, folder, iteration=0):
-        self.monitor, self.folder, self.trainer = GradientFlowMonitor(trainer.G, trainer.D), folder, trainer
-        self.fields = ("epoch", *self.monitor.fieldnames())
-        self.rows = folder.start_csv(self.NAME, self.fields, iteration)
-
-    def observe(self):
-        self.monitor.observe(self.trainer)
-
-    def flush(self, epoch):
-        self.rows += self.folder.append_csv(self.NAME, self.fields, epoch, self.monitor.pop_rows())
-
-    def draw(self):
-        from npgan.viz import plot_gradient_flow
-        plot_gradient_flow(self.rows, self.folder.file(self.FIGURE))
-
-    def close(self):
-        self.monitor.close()

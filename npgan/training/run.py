@@ -1,0 +1,117 @@
+"""The whole run in one call: `train` builds the Trainer, adds the default extensions and runs them.
+
+    from npgan import gan, training
+    recipe = gan.recipe("slides", epochs=12)
+    result = training.train(recipe, images, training.RunConfig(out="runs/mnist"))  # images: float32 (N, 784)
+    result = training.train(None, images, training.RunConfig(out="runs/mnist"), resume="runs/mnist/latest.npz",
+                            changes={"epochs": 20})                              # continue, and train longer
+    G, recipe = training.load_generator("runs/mnist/latest.npz")
+    digits = gan.sample(G, 64, recipe, seed=0)                                   # float32 (64, 784) in [0, 1]
+
+The pieces are npgan.training.Trainer (the loop: trainer.py) and its extensions (what the run writes:
+extensions.py); examples/mnist_gan.py wires the same pieces by hand. The checkpoint layout is defined in
+npgan.training.checkpoints, with a version.
+"""
+import dataclasses
+
+from npgan import backend as B
+from npgan.data import Batches
+from npgan.gan import presets
+from npgan.gan.conditional import join_labels
+from npgan.gan.presets import IMAGE_DIM
+from npgan.settings import SettingError, check_int
+from npgan.training.checkpoints import ResumeError, apply_changes, load_run_checkpoint
+from npgan.training.extensions import (EpochSummary, GradientFlow, LogReport, PlotCurves, ProgressBar, SampleGrid,
+                                       Snapshot)
+from npgan.training.runfolder import RunFolder
+from npgan.training.trainer import Trainer, iterations_per_epoch
+
+
+@dataclasses.dataclass
+class RunConfig:
+    """How a run is kept: where, how often it logs, draws and checkpoints (not what it trains)."""
+    out: str = "runs/mnist"
+    seed: int = None               # None: 0 for a new run, the stored seed on resume
+    log_every: int = 20            # iterations between log flushes (one device sync each)
+    sample_every: int = 1          # epochs between sample grids (the last epoch always gets one)
+    checkpoint_every: int = 5      # epochs between ckpt_epochNNN.npz (latest.npz: every epoch)
+    progress: bool = True          # a tqdm bar per epoch, when tqdm is installed
+    overwrite: bool = False        # replace a run already in `out`
+    interrupt_after: int = None    # for tests: stop as Ctrl-C would after this many iterations
+    log_grad_norms: bool = False   # per-layer gradient norms and saturation to grad_norms.csv (npgan.training.monitor)
+
+    def __post_init__(self):
+        self.seed = check_int("seed", self.seed, low=0, optional=True)
+        for name in ("log_every", "sample_every", "checkpoint_every"):
+            setattr(self, name, check_int(name, getattr(self, name)))
+        self.interrupt_after = check_int("interrupt_after", self.interrupt_after, optional=True)
+
+
+def train(recipe, images, config=None, *, backend=None, resume=None, changes=None, data=None, comm=None,
+          sync_bn=False, log=print, labels=None):
+    """Train `recipe` on `images` (float32 host array (N, 784) in [0, 1]) into `config.out`; a conditional
+    recipe needs the digits' `labels` (integers (N,)), joined to the images as one-hot columns.
+
+    resume: a run checkpoint (path or RunCheckpoint) to continue; the recipe is then the stored one, with
+    `changes` (a dict of recipe fields the caller set: a longer `epochs`, a new `lr`, ...) applied or
+    refused (ResumeError). `data` ({"source", "path"}) is recorded in the checkpoints so that a resume can
+    find the images again. `comm` (npgan.distributed.world()): with several ranks the run is data-parallel
+    (each rank trains on its shard of every global batch; rank 0 alone writes); `sync_bn`: BatchNorm over
+    the global batch. Everything is validated before anything is written. Returns a RunResult."""
+    config = config or RunConfig()
+    backend = B.resolve_backend(backend)
+    saved = load_run_checkpoint(resume) if resume else None
+    if saved:
+        recipe = apply_changes(saved, changes or {})
+        if config.seed is not None and saved.seed is not None and config.seed != saved.seed:
+            raise ResumeError(f"{saved.path} was trained with seed {saved.seed}; a resume keeps it (drop --seed)")
+    seed = config.seed if config.seed is not None else saved.seed if saved and saved.seed is not None else 0
+    images = _checked(recipe, images, labels, 1 if comm is None else comm.size)
+    RunFolder(config.out).check_available(saved and saved.path, config.overwrite)  # before any work
+
+    B.manual_seed(seed)
+    gan = presets.build_trainer(recipe, pixel_means=images[:, :IMAGE_DIM].mean(axis=0), backend=backend)
+    parallel = None
+    if (comm is not None and comm.size > 1) or sync_bn:
+        from npgan.distributed import DataParallel
+        parallel = DataParallel(gan, recipe.batch_size, comm=comm, sync_bn=sync_bn)
+    try:
+        loader = Batches(images, batch_size=recipe.batch_size, backend=backend,
+                         shard=parallel.shard if parallel else None)
+        trainer = Trainer(gan, loader, recipe, config.out, log_every=config.log_every, overwrite=config.overwrite,
+                          parallel=parallel, log=log, interrupt_after=config.interrupt_after)
+        if saved:
+            trainer.restore(saved, changes)
+        log_report = trainer.extend(LogReport())
+        trainer.extend(EpochSummary(log_report))
+        if config.progress:
+            trainer.extend(ProgressBar())
+        if config.log_grad_norms:
+            trainer.extend(GradientFlow())
+        trainer.extend(SampleGrid(seed, every=config.sample_every))
+        trainer.extend(PlotCurves(log_report))
+        trainer.extend(Snapshot(seed, every=config.checkpoint_every, data=data))
+        return trainer.run()
+    finally:
+        if parallel is not None:
+            parallel.close()
+
+
+def _checked(recipe, images, labels, ranks):
+    """The images a run trains on (with a conditional recipe's one-hot labels joined), once the recipe is
+    known to fit them and the ranks."""
+    if recipe is None:
+        raise SettingError("recipe", "a new run needs a recipe (npgan.gan.presets.recipe)")
+    iterations_per_epoch(recipe, len(images))
+    # The generator average needs nothing of its own under mpiexec: every rank applies the same G update,
+    # so every rank's average is the same, and rank 0 re-estimates its BatchNorm statistics when it saves.
+    if ranks > 1 and recipe.conditional:
+        raise SettingError("conditional", "runs in one process only (drop --conditional under mpiexec)")
+    if recipe.batch_size % ranks:
+        raise SettingError("batch_size", f"{recipe.batch_size} must be divisible by the {ranks} ranks (each takes "
+                           f"batch_size / {ranks} rows of every minibatch)")
+    if not recipe.conditional:
+        return images
+    if labels is None:
+        raise SettingError("conditional", "a conditional run needs the images' labels (labels=)")
+    return join_labels(images, labels)
