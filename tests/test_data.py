@@ -493,7 +493,7 @@ def test_batches_reject_bad_input():
         Batches(x.astype(np.float64), batch_size=2)
     with pytest.raises(TypeError, match="float32"):
         Batches((x * 255).astype(np.uint8), batch_size=2)
-    with pytest.raises(ValueError, match="batch_size 11 must lie in 1..10"):
+    with pytest.raises(ValueError, match="batch_size: 11 must lie in 1..10"):  # a SettingError, a ValueError
         Batches(x, batch_size=11)
     with pytest.raises(ValueError, match="one per image"):
         Batches(x, y[:5], batch_size=2)

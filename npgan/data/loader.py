@@ -19,6 +19,7 @@ import json
 import numpy as np
 
 from npgan.backend import get_rng, get_xp, resolve_backend, to_device
+from npgan.settings import SettingError
 
 _DEVICE_SHARE = 4  # auto mode keeps the dataset on the GPU when it takes at most 1/4 of the free memory
 
@@ -46,7 +47,7 @@ class Batches:
             raise ValueError(f"labels must be integers, one per image: got {labels.dtype} of length "
                              f"{len(labels)} for {len(images)} images")
         if not 0 < batch_size <= len(images):
-            raise ValueError(f"batch_size {batch_size} must lie in 1..{len(images)} (the number of examples)")
+            raise SettingError("batch_size", f"{batch_size} must lie in 1..{len(images)} (the number of examples)")
         self.images, self.labels, self.batch_size = images, labels, int(batch_size)
         self.shard = _check_shard(shard, self.batch_size)
         rank, size = self.shard
