@@ -1,17 +1,73 @@
-"""Score a generator trained by examples/mnist_gan.py: FID, classifier score, mode coverage, Parzen LL.
+"""Score a generator trained by examples/mnist_gan.py: FID, classifier score and mode coverage, beside real digits.
 
-    python examples/evaluate.py runs/mnist/latest.npz                   # 10,000 samples, classifier metrics
-    python examples/evaluate.py runs/mnist/latest.npz --parzen --json scores.json
-    python examples/evaluate.py runs/mnist --plot metrics_vs_epochs.png # every ckpt_epochNNN.npz of a run
+    python examples/evaluate.py runs/mnist/latest.npz                   # 10,000 samples, seed 0
+    python examples/evaluate.py runs/mnist/latest.npz --n 1000 --seed 1
 
-`--help` lists the options. The functions and this command line live in npgan/evaluation/report.py (the metrics
-themselves in npgan/evaluation/metrics.py, the classifier in npgan/evaluation/classifier.py), so an installed npgan runs the same
-as `python -m npgan.evaluation`. Each number is printed beside the same metric of real MNIST digits, and
-the classifier's provenance and accuracy beside them.
+Five library calls: the generator of a run checkpoint (npgan.training.load_generator: the average when the
+run kept one, in eval mode), its samples (npgan.gan.sample), the real side of every comparison
+(npgan.evaluation.MnistEvaluator: the held-out digits and the MNIST classifier, trained on first use and
+cached), the numbers (npgan.evaluation.score, and reference: the same for real digits the classifier never
+saw) and the table (format_table).
+
+`npgan-evaluate` (npgan/cli/evaluate.py, also `python -m npgan.cli.evaluate`) scores with the same pieces and
+has every option: --parzen, --memorisation, --json, --classifier, and a run folder scored epoch by epoch
+(--plot). Its table for the same checkpoint, --n and --seed is this one.
 """
 import sys
 
-from npgan.cli.evaluate import main
+from npgan import backend as B
+from npgan.cli.console import ArgumentParser, run_command
+from npgan.data.mnist import MnistFormatError, MnistNotFoundError
+from npgan.evaluation import MnistEvaluator, describe, format_table, reference, score
+from npgan.evaluation.classifier import ClassifierError
+from npgan.evaluation.metrics import TooFewDigits
+from npgan.evaluation.report import MAX_SAMPLES, MIN_SAMPLES
+from npgan.gan import sample
+from npgan.settings import check_int
+from npgan.training import load_generator
+
+PROG = "evaluate.py"
+USER_ERRORS = (ClassifierError, TooFewDigits, MnistNotFoundError, MnistFormatError)  # one line each, exit 1
+
+
+def build_parser():
+    p = ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0],
+                       epilog="npgan-evaluate scores with the same pieces and every option (--parzen, "
+                              "--memorisation, --json, a run folder with --plot): npgan-evaluate --help")
+    p.add_argument("checkpoint", help="a run checkpoint (latest.npz, ckpt_epochNNN.npz)")
+    p.add_argument("--n", type=int, default=10000, help=f"samples to score, {MIN_SAMPLES}-{MAX_SAMPLES} (default "
+                                                       f"10000), against as many real digits")
+    p.add_argument("--seed", type=int, default=0, help="seed of the samples and of the real digits (default 0)")
+    p.add_argument("--backend", choices=B.BACKENDS, help="array backend (default: $NPGAN_BACKEND, else numpy)")
+    p.add_argument("--data-dir", help="folder with the MNIST IDX files (default: $NPGAN_DATA_DIR, the cache, a "
+                                      "download)")
+    return p
+
+
+def evaluate(args):
+    n = check_int("n", args.n, low=MIN_SAMPLES, high=MAX_SAMPLES)
+    seed = check_int("seed", args.seed, low=0)
+    backend = B.resolve_backend(args.backend)
+
+    G, recipe = load_generator(args.checkpoint, backend)  # a diverged generator is refused here
+    images = sample(G, n, recipe, seed=seed)              # float32 (n, 784) in [0, 1], as npgan-mnist --sample
+    evaluator = MnistEvaluator(args.data_dir, backend)    # the classifier: $NPGAN_CLASSIFIER, else the cache
+    generated = score(images, evaluator)                  # FID, classifier score, confidence, classes, entropy
+    real = reference(evaluator, n, seed)                  # the same numbers for n real validation digits
+
+    info = describe(args.checkpoint)
+    print(f"classifier: {evaluator.provenance} (here: {evaluator.test_accuracy:.2%} on {len(evaluator.test_x)} "
+          f"test digits)")
+    print(f"{args.checkpoint}: {info['arch']} GAN after {info['epochs']} epochs; {n} samples, seed {seed}")
+    print(format_table(generated, real, n))
+    return 0
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return run_command(lambda: evaluate(args), PROG, USER_ERRORS, parser)
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,14 +1,79 @@
 """The paper's Figures 2 and 3 for a generator trained by examples/mnist_gan.py.
 
-    python examples/figures.py --figure2 runs/mnist/latest.npz --out figure2.png   # + the memorisation number
-    python examples/figures.py --figure3 runs/mnist/latest.npz --rows 8 --steps 10 --seed 0 --out figure3.png
+    python examples/figures.py runs/mnist/latest.npz                # figure2.png and figure3.png, here
+    python examples/figures.py runs/mnist/latest.npz --seed 1 --out figures --overwrite
 
-`--help` lists the options. The figures, the nearest-neighbour search and the memorisation number live in
-npgan/evaluation/figures.py (as does this command line, so `python -m npgan.evaluation.figures` runs the same).
+Figure 2: samples in rows, each row ending with the training image nearest to its last sample, and the
+memorisation number (about 1 when the samples are no closer to the training images than new digits are,
+near 0 when G replays them). Figure 3: digits along straight lines z = (1 − t)·z₁ + t·z₂ in z space.
+The library calls: the run checkpoint and its generator (npgan.training.load_run_checkpoint, load_generator),
+the images the run trained on and real digits it never saw (npgan.evaluation.memorisation: training_images,
+heldout_digits, Memorisation), the samples (npgan.gan.sample), and figure2 / figure3 (npgan.evaluation.figures).
+
+npgan/cli/figures.py (`python -m npgan.cli.figures`) draws with the same pieces and has every option: --rows,
+--cols, --steps, --endpoints, --digit (for a conditional run), one figure at a time under any name.
 """
+import os
 import sys
 
-from npgan.cli.figures import main
+from npgan import backend as B
+from npgan import viz
+from npgan.cli.console import ArgumentParser, run_command
+from npgan.data.mnist import MnistFormatError, MnistNotFoundError
+from npgan.evaluation.figures import figure2, figure3
+from npgan.evaluation.memorisation import DataError, Memorisation, format_memorisation, heldout_digits, training_images
+from npgan.evaluation.report import MAX_SAMPLES, MIN_SAMPLES
+from npgan.gan import sample
+from npgan.settings import check_int, check_output_file
+from npgan.training import load_generator, load_run_checkpoint
+
+PROG = "figures.py"
+USER_ERRORS = (DataError, MnistNotFoundError, MnistFormatError)  # one line each, exit 1
+
+
+def build_parser():
+    p = ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0],
+                       epilog="npgan/cli/figures.py draws with the same pieces and every option (--rows, --cols, "
+                              "--steps, --endpoints, --digit): python -m npgan.cli.figures --help")
+    p.add_argument("checkpoint", help="a run checkpoint (latest.npz, ckpt_epochNNN.npz)")
+    p.add_argument("--out", default=".", help="the folder to write figure2.png and figure3.png into (default: here)")
+    p.add_argument("--overwrite", action="store_true", help="replace the figures if they exist")
+    p.add_argument("--n", type=int, default=10000, help=f"samples (and test digits) behind the memorisation number, "
+                                                       f"{MIN_SAMPLES}-{MAX_SAMPLES} (default 10000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the samples and the lines' endpoints (default 0)")
+    p.add_argument("--backend", choices=B.BACKENDS, help="array backend (default: $NPGAN_BACKEND, else numpy)")
+    p.add_argument("--data-dir", help="folder with the MNIST IDX files the run trained on (default: $NPGAN_DATA_DIR, "
+                                      "the cache, a download)")
+    return p
+
+
+def make_figures(args):
+    n = check_int("n", args.n, low=MIN_SAMPLES, high=MAX_SAMPLES)
+    seed = check_int("seed", args.seed, low=0)
+    out2, out3 = (check_output_file("out", os.path.join(args.out, name), viz.FIGURE_EXTENSIONS,
+                                    inputs=[args.checkpoint], overwrite=args.overwrite)
+                  for name in ("figure2.png", "figure3.png"))
+    backend = B.resolve_backend(args.backend)
+
+    saved = load_run_checkpoint(args.checkpoint)
+    G, recipe = load_generator(args.checkpoint, backend)  # the average when the run kept one; eval mode
+    # Figure 2 and the memorisation number: n samples against the run's training images and n test digits
+    memorise = Memorisation(training_images(saved, args.data_dir), heldout_digits(n, args.data_dir), backend)
+    number = memorise(sample(G, n, recipe, seed=seed))
+    figure2(G, recipe, memorise.train, out2, seed=seed, memorisation=number)
+    print(f"wrote {out2}")
+    print(format_memorisation(number, memorise.sanity))
+    # Figure 3: 8 straight lines in z space, 10 steps each (a conditional G draws each line as every digit)
+    figure3(G, recipe, out3, seed=seed)
+    print(f"wrote {out3}")
+    return 0
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return run_command(lambda: make_figures(args), PROG, USER_ERRORS, parser)
+
 
 if __name__ == "__main__":
     sys.exit(main())

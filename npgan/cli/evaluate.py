@@ -1,5 +1,5 @@
-"""`npgan-evaluate` (examples/evaluate.py): score a generator's checkpoint, or every epoch of a run folder,
-beside the same metrics of real digits.
+"""`npgan-evaluate`: score a generator's checkpoint, or every epoch of a run folder, beside the same metrics
+of real digits (examples/evaluate.py shows its few library calls, with a few of these options).
 
     npgan-evaluate runs/mnist/latest.npz                      # 10,000 samples, the classifier metrics
     npgan-evaluate runs/mnist/latest.npz --parzen --json scores.json
@@ -23,12 +23,11 @@ from npgan.evaluation.classifier import ClassifierError
 from npgan.evaluation.memorisation import DataError, Memorisation, format_memorisation, training_images
 from npgan.evaluation.metrics import PAPER_VALIDATION_SIZE, MnistEvaluator, TooFewDigits
 from npgan.evaluation.plots import plot_over_epochs
-from npgan.evaluation.report import (describe, epoch_checkpoints, evaluate_over_epochs, format_table, reference,
-                                     sample_images, score)
+from npgan.evaluation.report import (MAX_SAMPLES, MIN_SAMPLES, describe, epoch_checkpoints, evaluate_over_epochs,
+                                     format_table, reference, sample_images, score)
 from npgan.settings import SettingError, check_int, check_output_file
 from npgan.training.checkpoints import load_run_checkpoint, non_finite
 PROG = "evaluate.py"
-MIN_SAMPLES, MAX_SAMPLES = 10, 100_000  # 10: a sample in each class can count; 100,000: 314 MB of images a set
 
 
 def parse_args(argv=None):

@@ -1,7 +1,8 @@
-"""examples/figures.py: the paper's Figures 2 and 3 for a trained generator.
+"""The paper's Figures 2 and 3 for a trained generator, one at a time, with every option (examples/figures.py
+draws both with the same library calls and a few options).
 
-    python examples/figures.py --figure2 runs/mnist/latest.npz --out figure2.png   # + the memorisation number
-    python examples/figures.py --figure3 runs/mnist/latest.npz --rows 8 --steps 10 --seed 0 --out figure3.png
+    python -m npgan.cli.figures --figure2 runs/mnist/latest.npz --out figure2.png   # + the memorisation number
+    python -m npgan.cli.figures --figure3 runs/mnist/latest.npz --rows 8 --steps 10 --seed 0 --out figure3.png
 
 The figures are npgan.evaluation.figures'; the memorisation number npgan.evaluation.memorisation's.
 """
@@ -17,13 +18,15 @@ from npgan.data.mnist import MnistFormatError, MnistNotFoundError
 from npgan.evaluation.figures import _backend, figure2, figure3, line_digits
 from npgan.evaluation.memorisation import (DataError, Memorisation, format_memorisation, heldout_digits,
                                            training_images)
+from npgan.evaluation.report import MAX_SAMPLES, MIN_SAMPLES
 from npgan.gan.sampling import sample
 from npgan.settings import SettingError, check_int, check_output_file
 from npgan.training.checkpoints import load_generator, load_run_checkpoint
 
 PROG = "figures.py"
 MAX_ROWS, MAX_COLS, MAX_STEPS = 100, 50, 50  # grid rows, Figure 2's columns, Figure 3's points per line
-MIN_SAMPLES, MAX_SAMPLES = 10, 100_000  # the memorisation number: a median of at least 10; 314 MB of samples
+
+
 def build_parser():
     p = ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     which = p.add_mutually_exclusive_group(required=True)

@@ -1,14 +1,14 @@
 """Score a generator trained by npgan.training (examples/mnist_gan.py): FID, classifier score, mode coverage,
-Parzen LL — the functions, and the command line of examples/evaluate.py.
+Parzen LL — the functions behind examples/evaluate.py and `npgan-evaluate` (npgan/cli/evaluate.py).
 
-    python examples/evaluate.py runs/mnist/latest.npz                   # 10,000 samples, classifier metrics
-    python examples/evaluate.py runs/mnist/latest.npz --parzen --json scores.json
-    python examples/evaluate.py runs/mnist/latest.npz --memorisation  # + nearest-training-image distances
-    python examples/evaluate.py runs/mnist --plot metrics_vs_epochs.png # every ckpt_epochNNN.npz of a run
+    npgan-evaluate runs/mnist/latest.npz                    # 10,000 samples, classifier metrics
+    npgan-evaluate runs/mnist/latest.npz --parzen --json scores.json
+    npgan-evaluate runs/mnist/latest.npz --memorisation     # + nearest-training-image distances
+    npgan-evaluate runs/mnist --plot metrics_vs_epochs.png  # every ckpt_epochNNN.npz of a run
 
 Each number is printed beside the same metric of real MNIST digits the metric never saw (the reference:
 validation images 50,000–60,000 for the classifier metrics, training images for the Parzen window), so a
-number means something. The samples are those of `mnist_gan.py --checkpoint C --sample N --seed S`.
+number means something. The samples are those of `npgan-mnist --checkpoint C --sample N --seed S`.
 The metrics are defined in npgan/evaluation/metrics.py; the classifier is trained on first use (or by
 examples/train_classifier.py) and cached. --parzen adds the paper's Parzen-window estimate (about 10 s
 per model on a 2-core CPU at the paper's 10,000 samples; its docstring says why it is a poor measure).
@@ -24,10 +24,14 @@ from npgan.evaluation.metrics import MIN_FRACTION, PAPER_VALIDATION_SIZE
 from npgan.gan.sampling import sample
 from npgan.training.checkpoints import load_generator, load_run_checkpoint
 
+# Samples a score is drawn from: at least 10 (a sample in each class can count, a median of 10 distances), at most
+# 100,000 (314 MB of float32 images a set).
+MIN_SAMPLES, MAX_SAMPLES = 10, 100_000
+
 
 def sample_images(checkpoint, n, backend="numpy", seed=0):
     """n images (float32 host (n, 784) in [0, 1]) from a checkpoint's generator, in eval mode, drawn as
-    `mnist_gan.py --sample` draws them (npgan.gan.sample: the seed, chunks of 1,000)."""
+    `npgan-mnist --sample` draws them (npgan.gan.sample: the seed, chunks of 1,000)."""
     G, recipe = load_generator(checkpoint, backend)
     return sample(G, n, recipe, seed=seed)
 
