@@ -1,6 +1,6 @@
 """Data-parallel training over MPI (mpi4py), hand-written: see docs/distributed.md.
 
-    mpiexec -n 2 python examples/mnist_gan.py        # P ranks, each on m/P rows of every global batch
+    mpiexec -n 2 npgan-mnist                         # P ranks, each on m/P rows of every global batch
 
 - comm.py      the communicator: world(), rank, size, allreduce of one buffer, broadcast, allgather
 - parallel.py  DistributedOptimizer (one allreduce of one flat buffer per step), DataParallel (a trainer
