@@ -3,10 +3,10 @@
     python benchmarks/choose_defaults.py train --backend cupy --epochs 10 --out runs/defaults
     python benchmarks/choose_defaults.py score --out runs/defaults          # classifier metrics per epoch
 
-`train` runs examples/mnist_gan.py once per candidate, keeping a checkpoint every epoch. The recipes are
+`train` runs npgan-mnist (npgan.cli.mnist) once per candidate, keeping a checkpoint every epoch. The recipes are
 the same maths on every backend, so the sweep may run on a GPU; what a CPU user waits for is wall time per
-epoch on the CPU (measured separately, see the README). `score` evaluates each checkpoint with
-examples/evaluate.py (npgan.evaluation.metrics: FID, classifier score, classes covered by 10,000 samples) into
+epoch on the CPU (measured separately, see the README). `score` evaluates each checkpoint as
+npgan-evaluate does (npgan.evaluation.metrics: FID, classifier score, classes covered by 10,000 samples) into
 scores.json.
 """
 import argparse
@@ -21,7 +21,7 @@ def adam(lr, batch, beta1=0.5):
     return ["--optimizer", "adam", "--lr", str(lr), "--betas", str(beta1), "0.999", "--batch-size", str(batch)]
 
 
-CANDIDATES = {  # name -> flags of examples/mnist_gan.py (a first sweep also tried Adam β1 = 0.9, which
+CANDIDATES = {  # name -> flags of npgan-mnist (a first sweep also tried Adam β1 = 0.9, which
     # collapsed to a few digit shapes, and SGD lr 0.1 momentum 0.5, which diverged within 510 updates)
     "adam2e-4_m64": adam(2e-4, 64),
     "adam1e-4_m64": adam(1e-4, 64),
@@ -49,7 +49,7 @@ def train(args):
 
 
 def score(args):
-    """Every epoch checkpoint of every candidate, scored by examples/evaluate.py (npgan.evaluation.metrics)."""
+    """Every epoch checkpoint of every candidate, scored as npgan-evaluate does (npgan.evaluation.metrics)."""
     from npgan.evaluation.metrics import MnistEvaluator
     from npgan import evaluation as evaluate
     backend = args.backend or "numpy"

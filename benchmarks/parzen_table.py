@@ -11,7 +11,7 @@ What benchmarks/RESULTS.md shows came from a longer run on a GPU, then the CPU r
 
 Trains (or loads) the `paper` architecture (maxout/dropout D, SGD + momentum, the authors' recipe) and the
 `slides` architecture (the default run: its preset's 5 epochs, a checkpoint every epoch) with
-examples/mnist_gan.py, scores each with the paper's protocol (npgan.evaluation.metrics.parzen_estimate: 10,000
+npgan-mnist, scores each with the paper's protocol (npgan.evaluation.metrics.parzen_estimate: 10,000
 samples, σ from the grid logspace(−1, 0, 10) chosen on the first 1,000 validation images, mean ± s.e.
 over the 10,000 test digits) and with the classifier metrics, scores real digits the same way, evaluates
 every epoch of the slides run (docs/img/metrics_vs_epochs.png), and replaces the "## Sample quality"
