@@ -96,6 +96,8 @@ class Trainer:
     # --- the run -----------------------------------------------------------------------------------------
 
     def run(self):
+        """Train from where the run stands (epoch 1, or where `restore` left it) to `recipe.epochs`: the folder
+        checked, opened and locked, the extensions initialized, then the epochs. Returns a RunResult."""
         self.folder.check_available(self.resumed_from, self.overwrite)
         if self.parallel is not None and self.parallel.comm.size > 1:
             self.parallel.comm.barrier()  # every rank has checked the folder before rank 0 writes into it
@@ -117,10 +119,11 @@ class Trainer:
             self.folder.close()
 
     def _loop(self, extensions):
-        signals, batches = StopSignals(), endless(self.loader)
+        signals, batches, started = StopSignals(), endless(self.loader), []
         try:
             for extension in extensions:
                 extension.initialize(self)
+                started.append(extension)
             while self.epoch <= self.epochs:
                 self.gan.begin_epoch(self.epoch)
                 self.epoch_started = time.perf_counter()
@@ -149,7 +152,7 @@ class Trainer:
             return RunResult("diverged", self.epoch, self.gan.iterations, kept)
         finally:
             signals.restore()
-            for extension in extensions:
+            for extension in started:
                 extension.finalize(self)
         self._say(f"done: samples and checkpoints in {self.folder.path}")
         return RunResult("done", self.epoch, self.gan.iterations, self.latest)
