@@ -46,8 +46,8 @@ class Trigger:
 
 class Extension:
     """`__call__(trainer)` when `trigger` fires; `initialize(trainer)` once before the first iteration (the
-    run folder is open), `finalize(trainer)` once when the run ends, however it ends. Extensions called at
-    the same moment run by `priority`, highest first, then in the order they were added."""
+    run folder is open), then `finalize(trainer)` once when the run ends, however it ends. Extensions called
+    at the same moment run by `priority`, highest first, then in the order they were added."""
     trigger = Trigger("epoch")
     priority = 0
 
