@@ -10,7 +10,7 @@ state, in PyTorch's layout (state per parameter index).
 import numpy as np
 
 from npgan import backend as B
-from npgan.nn.checks import check_int, check_number, scalar
+from npgan.nn.checks import check_int_at_least, check_number, scalar
 from npgan.nn.module import Module, Parameter
 
 
@@ -104,13 +104,14 @@ class Optimizer:
         if missing:
             raise ValueError(f"{owner}: the state has no {', '.join(missing)}")
         hyper = self._check_hyper({name: scalar(saved[name]) for name in self._hyper})
-        steps = check_int(owner, "steps", scalar(saved["steps"]), 0)
+        steps = check_int_at_least(owner, "steps", scalar(saved["steps"]), 0)
         new_states = []
         for i, param in enumerate(self.params):
             new = {}
             for key, value in states.get(str(i), {}).items():
                 if key not in self._saved_keys:  # a step counter
-                    new[key] = check_int(owner, f"state '{key}' of parameter {i}", scalar(value), 0)
+                    what = f"state '{key}' of parameter {i}"
+                    new[key] = check_int_at_least(owner, what, scalar(value), 0)
                     continue
                 shape, kind = tuple(np.shape(value)), np.asarray(value).dtype.kind
                 if shape != tuple(param.shape):
