@@ -1,6 +1,6 @@
 """Train the original GAN (Goodfellow et al., 2014, Algorithm 1) on MNIST.
 
-    python examples/mnist_gan.py                       # the lecture-slides GAN on the CPU, about 2 minutes
+    python examples/mnist_gan.py                       # the lecture-slides GAN on the CPU, about 3.5 minutes on 2 cores
     python examples/mnist_gan.py --backend cupy        # the same on the GPU
     python examples/mnist_gan.py --arch paper          # the paper's maxout/dropout nets and SGD recipe
     python examples/mnist_gan.py --resume runs/mnist/latest.npz --epochs 20
