@@ -134,8 +134,8 @@ def measure(args):
 
 
 def plot(rows, path, arch="paper"):
-    from npgan.viz import _pyplot
-    plt = _pyplot()
+    from npgan.viz import pyplot
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     epochs = [r["epoch"] for r in rows]
     ax.errorbar(epochs, [r["parzen"]["mean"] for r in rows], yerr=[2 * r["parzen"]["sem"] for r in rows],

@@ -32,8 +32,7 @@ _FUNCTIONAL = ("linear_forward", "linear_backward", "maxout_forward", "maxout_ba
                "batchnorm_backward", "batchnorm_eval_forward", "batchnorm_eval_backward", "relu_forward",
                "relu_backward", "leaky_relu_forward", "leaky_relu_backward", "sigmoid_forward", "sigmoid_backward",
                "tanh_forward", "tanh_backward", "dropout_forward", "dropout_backward")
-_KERNELS = ("leaky_relu", "relu_grad", "sigmoid", "sigmoid_grad", "tanh_grad", "sum_of_products",
-            "centered_sum_of_squares", "bn_statistics", "bn_normalize", "bn_grad", "bce_logits", "sgd_momentum", "adam")
+_CUDA_KERNELS = ("sum_of_products", "centered_sum_of_squares", "bn_statistics", "bn_normalize", "bn_grad")
 _LOSSES = ("softplus", "sigmoid", "neg_log_d", "neg_log_one_minus_d", "discriminator_loss",
            "discriminator_loss_stacked", "generator_loss")
 
@@ -42,14 +41,17 @@ SITES = (  # (owner: module or module.Class, attribute) where the iteration look
     + [("npgan.nn.layers.Linear", "_backward"), ("npgan.nn.layers.Maxout", "_backward")]  # kept as staticmethods
     + [(f"npgan.nn.activations.{cls}", attr) for cls in ("ReLU", "Sigmoid", "Tanh")
        for attr in ("_forward", "_backward")]
-    + [("npgan.kernels", name) for name in _KERNELS]                    # functional/losses/optim call kernels.<name>
+    + [("npgan.nn.cuda", name) for name in _CUDA_KERNELS]               # BatchNorm's CUDA spellings call them
+    + [("npgan.optim.cuda", name) for name in ("sgd_momentum_kernel", "adam_kernel")]
+    + [("npgan.optim.sgd", "sgd_momentum_update"), ("npgan.optim.adam", "adam_update")]  # SGD/Adam._update
     + [("npgan.nn.losses", name) for name in _LOSSES + ("sigmoid_forward", "get_array_module")]
-    + [("npgan.gan", name) for name in ("discriminator_loss_stacked", "generator_loss", "neg_log_d",
-                                        "neg_log_one_minus_d", "sigmoid", "sample_noise")]  # imported by name
+    + [("npgan.gan.trainer", name) for name in ("discriminator_loss_stacked", "generator_loss", "neg_log_d",
+                                                "neg_log_one_minus_d", "sigmoid", "sample_noise")]  # imported by name
     + [("npgan.nn.functional", "get_array_module"), ("npgan.backend", "get_array_module"),
        ("npgan.nn.layers", "check_input")]
 )
-CLASSES = [("npgan.nn.module", ("Parameter", "Module", "Sequential")), ("npgan.optim", ("Optimizer", "SGD", "Adam")),
+CLASSES = [("npgan.nn.module", ("Parameter", "Module")), ("npgan.nn.sequential", ("Sequential",)),
+           ("npgan.optim", ("Optimizer", "SGD", "Adam")),
            ("npgan.gan", ("GANTrainer",)),
            ("npgan.nn.layers", ("Linear", "Maxout", "BatchNorm1d", "Dropout")),
            ("npgan.nn.activations", ("_Activation", "ReLU", "Sigmoid", "Tanh", "LeakyReLU"))]

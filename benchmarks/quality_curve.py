@@ -105,8 +105,8 @@ def cores_used():
 
 def render(curves, args):
     from parzen_table import write_section
-    from npgan.viz import _pyplot
-    plt = _pyplot()
+    from npgan.viz import pyplot
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, curve in curves.items():
         ax.plot([p["minutes"] for p in curve["points"]], [p["fid"] for p in curve["points"]], marker="o",

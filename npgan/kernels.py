@@ -1,9 +1,9 @@
 """Fused spellings attached to plain formulas: the mechanism only.
 
 Every forward, backward and update in npgan is written once as its formula in array code (the body of a
-function in `nn/functional.py`, `nn/losses.py` or `optim.py`). That body is the reference: it is what a
-reader reads and what the tests compare every faster spelling against. A faster spelling of the same
-formula is attached to the function with `@fused`:
+function in `nn/functional.py`, `nn/losses.py`, `optim/sgd.py`, `optim/adam.py` or `gan/ema.py`). That body
+is the reference: it is what a reader reads and what the tests compare every faster spelling against. A
+faster spelling of the same formula is attached to the function with `@fused`:
 
     @fused(cuda=Elementwise("T gy, T y", "T gx", "gx = gy * y * ((T)1 - y)", "npgan_sigmoid_grad"))
     def sigmoid_backward(gy, y):
@@ -13,6 +13,10 @@ Calling `sigmoid_backward(gy, y)` then runs the CUDA spelling when `gy` is a CuP
 (if one is attached — only where the benchmark `benchmarks/bench_kernels.py` measured that it pays) on NumPy
 and strict arrays, and the plain body otherwise. `f.plain`, `f.cuda` and `f.host` stay reachable, and
 `FUSED` lists every fused function, so the tests can hold each spelling against its plain body.
+
+A one-kernel spelling stays in the `@fused` line, beside its formula, as above. Spellings of several kernels
+or several lines live in their own modules, named by what they are, and the `@fused` line points there:
+`nn/cuda.py` and `optim/cuda.py` (CUDA), `nn/host.py` and `optim/host.py` (tuned host code).
 
 Why a GPU spelling at all: on the GPU each operator of `gy * y * (1.0 - y)` is one kernel launch writing a
 temporary array; a CuPy `ElementwiseKernel` reads each input once and writes each output once.

@@ -14,7 +14,9 @@ from npgan.checkpoint import atomic_file
 FIGURE_EXTENSIONS = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot, imported on first use with the non-interactive Agg backend (works with no screen).
+    Every figure of npgan, its benchmarks and its commands asks for it here."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -43,7 +45,7 @@ def save_figure(fig, path, **options):
         with atomic_file(path) as f:
             fig.savefig(f, format=os.path.splitext(path)[1][1:].lower() or "png", **{"dpi": 100, **options})
     finally:
-        _pyplot().close(fig)
+        pyplot().close(fig)
     return path
 
 
@@ -66,7 +68,7 @@ def smooth(values, window):
 
 def plot_curves(rows, path, window=50):
     """Two panels over iterations: the D and G losses, and mean D(x) / D(G(z)) (moving averages)."""
-    plt = _pyplot()
+    plt = pyplot()
     iterations = np.array([r["iteration"] for r in rows])
     window = max(1, min(window, len(rows) // 10 or 1))
     fig, (ax_loss, ax_d) = plt.subplots(1, 2, figsize=(11, 4))
@@ -97,7 +99,7 @@ def _layer_fields(rows, net):
 def plot_gradient_flow(rows, path, nets=("G", "D"), window=1):
     """One panel per net (GradientFlowMonitor rows): each layer's gradient norm (thin lines) and the whole
     net's ‖∇θ L‖₂ (thick black) over iterations, on a log scale; a moving average over `window` rows."""
-    plt = _pyplot()
+    plt = pyplot()
     iterations = np.array([r["iteration"] for r in rows])
     shifted = iterations[window - 1:] if 1 < window <= len(rows) else iterations
     fig, axes = plt.subplots(1, len(nets), figsize=(5.5 * len(nets), 4), squeeze=False)

@@ -19,7 +19,7 @@ import npgan
 from npgan import kernels
 from npgan.testing import nvrtc
 
-KERNEL_COUNT = 14  # 10 in nn/functional.py, 1 in nn/losses.py, 2 in optim.py, 1 in ema.py
+KERNEL_COUNT = 14  # 5 in nn/functional.py, 5 in nn/cuda.py, 1 in nn/losses.py, 2 in optim/cuda.py, 1 in gan/ema.py
 DTYPES = ("float32", "float64")
 REQUIRED_ARCHS = ("sm_70", "sm_90")  # Volta (NVRTC 12.9 warns it is deprecated, and builds it) and Hopper
 OPTIONAL_ARCHS = ("sm_80", "sm_120")  # Ampere and Blackwell, where the installed NVRTC knows them

@@ -38,3 +38,35 @@ def test_test_links_name_existing_tests(doc, name, path):
 
 def test_the_docs_do_cite_code_and_tests():
     assert len(links(LINE_LINK)) >= 15 and len(links(TEST_LINK)) >= 15
+
+
+# [text](relative/path#anchor) in a page a reader opens: the file must exist, and an anchor into a Markdown page
+# must be one of its headings (GitHub's ids: lower case, punctuation dropped, spaces as hyphens).
+PAGES = [os.path.join(ROOT, name) for name in ("README.md", "CHANGELOG.md", os.path.join("benchmarks", "README.md"),
+                                             os.path.join("benchmarks", "RESULTS.md"),
+                                             os.path.join("notebooks", "README.md"))] + DOCS
+RELATIVE_LINK = re.compile(r"\]\((?!https?:|mailto:)([^)\s]+)\)")
+
+
+def heading_ids(path):
+    text = re.sub(r"```.*?```", "", open(path, encoding="utf-8").read(), flags=re.S)
+    return {re.sub(r"[^\w\- ]", "", title.strip().lower()).replace(" ", "-")
+            for title in re.findall(r"^#+ (.+)$", text, re.M)}
+
+
+def relative_links():
+    found = []
+    for page in PAGES:
+        if os.path.exists(page):
+            text = open(page, encoding="utf-8").read()
+            found += [(os.path.relpath(page, ROOT), m.group(1)) for m in RELATIVE_LINK.finditer(text)]
+    return found
+
+
+@pytest.mark.parametrize("page, link", relative_links())
+def test_relative_links_lead_somewhere(page, link):
+    path, _, anchor = link.partition("#")
+    target = os.path.normpath(os.path.join(ROOT, os.path.dirname(page), path)) if path else os.path.join(ROOT, page)
+    assert os.path.exists(target), f"{page} links to {link}, which does not exist"
+    if anchor and target.endswith(".md"):
+        assert anchor in heading_ids(target), f"{page} links to {link}: no heading of {path or page} has that id"

@@ -108,7 +108,7 @@ def _save(grid, path, title, caption="", framed_column=None, side=28, pad=2):
     """The image grid as a figure (its format from `path`'s extension, written atomically), a title above
     and caption lines below, the framed column outlined in yellow as in the paper (two screen pixels per
     image pixel)."""
-    plt = viz._pyplot()
+    plt = viz.pyplot()
     from matplotlib.patches import Rectangle
     height, width = grid.shape
     lines = caption.count("\n") + 1 if caption else 0

@@ -8,7 +8,7 @@ from npgan import viz
 
 def plot_over_epochs(rows, real, path, title=""):
     """FID, classifier score, coverage/entropy and (if present) Parzen LL against epochs, real data dashed."""
-    plt = viz._pyplot()
+    plt = viz.pyplot()
     epochs = [r["epoch"] for r in rows]
     panels = [("fid", "FID (lower is better)"), ("classifier_score", "classifier score (max 10)"),
               ("class_entropy", "class entropy, nats (max 2.303)")]

@@ -233,7 +233,7 @@ class GANTrainer:
             for name, _, _, array in net.named_buffers():
                 yield f"{net_name}/{name}", array
         for opt_name, optimizer in (("opt_G", self.opt_G), ("opt_D", self.opt_D)):
-            for name, array in _optimizer_state(optimizer):
+            for name, array in optimizer.named_state():
                 yield f"{opt_name}/{name}", array
 
     def pop_records(self, check_state=True):
@@ -291,18 +291,6 @@ class GANTrainer:
             if hasattr(schedule, "load_state_dict"):
                 schedule.load_state_dict(state[f"schedule_{i}"])
         self._records = []
-
-
-def _optimizer_state(optimizer):
-    """(name, device array) of an optimizer's saved state tensors ("3.exp_avg")."""
-    if hasattr(optimizer, "named_state"):
-        yield from optimizer.named_state()
-        return
-    keys = getattr(optimizer, "_saved_keys", ())
-    for index, state in enumerate(getattr(optimizer, "state", ())):
-        for key in keys:
-            if key in state:
-                yield f"{index}.{key}", state[key]
 
 
 def _finite(value):

@@ -2,6 +2,8 @@
 
 Each check raises one clear line naming the owner, the argument and the allowed range, e.g.
 "SGD: lr must be a finite number > 0, got -1.0"; a wrong type is a TypeError, a wrong value a ValueError.
+`int_problem` and `number_problem` say what is wrong without raising: npgan.settings builds its checks of
+recipe fields and run options (`check_int`, `check_float`, raising SettingError) on them.
 """
 import math
 import numbers
@@ -33,20 +35,21 @@ def number_problem(value, low=None, high=None, low_open=False, high_open=False):
     return None if inside else (ValueError, f"must be a finite number{span}, got {value}")
 
 
-def check_int(owner, name, value, minimum):
+def check_int_at_least(owner, name, value, minimum):
     """An integer (not a bool) >= minimum; returned as a Python int."""
-    problem = int_problem(value, minimum)
-    if problem:
-        raise problem[0](f"{owner}: {name} {problem[1]}")
+    _raise(owner, name, int_problem(value, minimum))
     return int(value)
 
 
 def check_number(owner, name, value, low=None, high=None, low_open=False, high_open=False):
     """A finite real number in the interval (see number_problem); returned as a Python float."""
-    problem = number_problem(value, low, high, low_open, high_open)
+    _raise(owner, name, number_problem(value, low, high, low_open, high_open))
+    return float(value)
+
+
+def _raise(owner, name, problem):
     if problem:
         raise problem[0](f"{owner}: {name} {problem[1]}")
-    return float(value)
 
 
 def scalar(value):

@@ -8,26 +8,28 @@ Each function works on NumPy and CuPy arrays alike (`xp = get_array_module(x)`),
 (constants are Python floats, which never upcast float32), and computes only the gradients asked for.
 
 Each body is the formula, and the reference. Some functions carry a faster spelling of the same formula
-(`@fused`, see npgan/kernels.py): a CUDA kernel that runs on CuPy arrays, and, where the benchmark
-`benchmarks/bench_kernels.py` measured that it pays, a host spelling that runs on NumPy arrays. The tests
-compare every such spelling with the body below it.
+(`@fused`, see npgan/kernels.py): a CUDA spelling that runs on CuPy arrays — one kernel, written in the
+`@fused` line above the formula, or several, in nn/cuda.py (BatchNorm) — and, where the benchmark
+`benchmarks/bench_kernels.py` measured that it pays, a host spelling in nn/host.py that runs on NumPy
+arrays. The tests compare every such spelling with the body below its `@fused` line.
 """
 from npgan.backend import get_array_module
-from npgan.kernels import ColumnSum, Elementwise, fused
-from npgan.nn import host
+from npgan.kernels import Elementwise, fused
+from npgan.nn import cuda, host
 
 
 # --- Linear ------------------------------------------------------------------------------------------------
 
 def linear_forward(x, W, b):
-    """y = x W + b, with W shaped (D_in, D_out)."""
+    """y = x W + b.  x (N, D_in), W (D_in, D_out), b (D_out,) -> y (N, D_out); the cache is (x, W)."""
     y = x @ W
     y += b  # in place: no second (N, D_out) array
     return y, (x, W)
 
 
 def linear_backward(gy, cache, need_gx=True, need_gW=True, need_gb=True):
-    """gx = gy Wᵀ,  gW = xᵀ gy,  gb = Σ_n gy[n].  Each GEMM runs only when its gradient is needed."""
+    """gx = gy Wᵀ (N, D_in),  gW = xᵀ gy (D_in, D_out),  gb = Σ_n gy[n] (D_out,), for gy (N, D_out).
+    Each product runs only when its gradient is needed (the others are None)."""
     x, W = cache
     gx = gy @ W.T if need_gx else None
     gW = x.T @ gy if need_gW else None
@@ -38,7 +40,8 @@ def linear_backward(gy, cache, need_gx=True, need_gW=True, need_gb=True):
 # --- Maxout --------------------------------------------------------------------------------------------------
 
 def maxout_forward(x, W, b, pieces):
-    """z = x W + b viewed as (N, units, pieces);  y = max_k z[:, :, k]  (Goodfellow et al., 2013)."""
+    """z = x W + b viewed as (N, units, pieces);  y = max_k z[:, :, k]  (Goodfellow et al., 2013).
+    x (N, D_in), W (D_in, units·pieces), b (units·pieces,) -> y (N, units); the cache keeps the winning k."""
     z, linear_cache = linear_forward(x, W, b)
     z = z.reshape(x.shape[0], -1, pieces)
     winner = z.argmax(axis=2)
@@ -49,7 +52,7 @@ def maxout_forward(x, W, b, pieces):
 
 def maxout_backward(gy, cache, need_gx=True, need_gW=True, need_gb=True):
     """The gradient flows only to the winning piece: gz[n, j, k] = gy[n, j]·[k = argmax_k z[n, j, k]],
-    then the Linear backward of z = x W + b."""
+    then the Linear backward of z = x W + b.  gy (N, units) -> gx (N, D_in), gW, gb as linear_backward."""
     linear_cache, winner, pieces = cache
     xp = get_array_module(gy)
     gz = xp.where(winner[:, :, None] == xp.arange(pieces), gy[:, :, None], 0.0)
@@ -58,37 +61,12 @@ def maxout_backward(gy, cache, need_gx=True, need_gW=True, need_gb=True):
 
 # --- BatchNorm1d ---------------------------------------------------------------------------------------------
 
-_column_sum_of_products = ColumnSum("T a, T b", "a * b", "npgan_sum_of_products")
-_column_centered_squares = ColumnSum("T x, T mean", "(x - mean) * (x - mean)", "npgan_centered_sum_of_squares")
-_bn_statistics = Elementwise(
-    "T mean, T sum_sq, T inv_n, T momentum, T unbias, T eps", "T running_mean, T running_var, T inv_std",
-    "T var = sum_sq * inv_n; "
-    "running_mean = ((T)1 - momentum) * running_mean + momentum * mean; "
-    "running_var = ((T)1 - momentum) * running_var + (momentum * unbias) * var; "
-    "inv_std = (T)1 / sqrt(var + eps)", "npgan_bn_statistics")
-_bn_normalize = Elementwise("T x, T mean, T inv_std, T gamma, T beta", "T x_hat, T y",
-                            "x_hat = (x - mean) * inv_std; y = gamma * x_hat + beta", "npgan_bn_normalize")
-_bn_grad = Elementwise("T gy, T x_hat, T sum_gy, T sum_gy_x_hat, T gamma, T inv_std, T inv_n", "T gx",
-                       "gx = gamma * inv_std * (gy - (sum_gy + x_hat * sum_gy_x_hat) * inv_n)", "npgan_bn_grad")
-
-
-def _batchnorm_forward_cuda(x, gamma, beta, eps, running_mean, running_var, momentum):
-    """Two passes over x (the mean, then Σ(x − μ)² in one reduction), the statistics of every feature in
-    one kernel, and x̂ and y in one more."""
-    n = x.shape[0]
-    mean = x.mean(axis=0)
-    inv_std = get_array_module(x).empty_like(mean)
-    _bn_statistics(mean, _column_centered_squares(x, mean), 1.0 / n, momentum, n / (n - 1), eps,
-                   running_mean, running_var, inv_std)
-    x_hat, y = _bn_normalize(x, mean, inv_std, gamma, beta)
-    return y, (x_hat, inv_std, gamma)
-
-
-@fused(cuda=_batchnorm_forward_cuda, host=host.batchnorm_forward)
+@fused(cuda=cuda.batchnorm_forward, host=host.batchnorm_forward)
 def batchnorm_forward(x, gamma, beta, eps, running_mean, running_var, momentum):
     """Training mode, statistics of the batch over N:
     μ = mean(x),  σ² = mean((x − μ)²) (biased),  x̂ = (x − μ)/√(σ² + ε),  y = γ x̂ + β,
-    and, in place, running = (1 − momentum)·running + momentum·batch, the variance unbiased (× N/(N − 1))."""
+    and, in place, running = (1 − momentum)·running + momentum·batch, the variance unbiased (× N/(N − 1)).
+    x (N, C); gamma, beta and the running statistics (C,) -> y (N, C); the cache is (x̂, inv_std, γ)."""
     xp = get_array_module(x)
     n = x.shape[0]
     mean = x.mean(axis=0)
@@ -101,18 +79,10 @@ def batchnorm_forward(x, gamma, beta, eps, running_mean, running_var, momentum):
     return y, (x_hat, inv_std, gamma)
 
 
-def _batchnorm_backward_cuda(gy, cache, need_gx=True, need_gparams=True):
-    x_hat, inv_std, gamma = cache
-    gbeta = gy.sum(axis=0)
-    ggamma = _column_sum_of_products(gy, x_hat)
-    gx = _bn_grad(gy, x_hat, gbeta, ggamma, gamma, inv_std, 1.0 / gy.shape[0]) if need_gx else None
-    return gx, (ggamma if need_gparams else None), (gbeta if need_gparams else None)
-
-
-@fused(cuda=_batchnorm_backward_cuda, host=host.batchnorm_backward)
+@fused(cuda=cuda.batchnorm_backward, host=host.batchnorm_backward)
 def batchnorm_backward(gy, cache, need_gx=True, need_gparams=True):
     """ggamma = Σ_n gy x̂,  gbeta = Σ_n gy, and, because μ and σ² depend on every row of the batch,
-    gx = γ/√(σ² + ε) · (gy − mean(gy) − x̂ · mean(gy x̂))."""
+    gx = γ/√(σ² + ε) · (gy − mean(gy) − x̂ · mean(gy x̂)).  gy, gx (N, C); ggamma, gbeta (C,)."""
     x_hat, inv_std, gamma = cache
     gx = gamma * inv_std * (gy - gy.mean(axis=0) - x_hat * (gy * x_hat).mean(axis=0)) if need_gx else None
     if not need_gparams:
@@ -120,15 +90,10 @@ def batchnorm_backward(gy, cache, need_gx=True, need_gparams=True):
     return gx, (gy * x_hat).sum(axis=0), gy.sum(axis=0)
 
 
-def _batchnorm_eval_forward_cuda(x, gamma, beta, running_mean, running_var, eps):
-    inv_std = 1.0 / get_array_module(x).sqrt(running_var + eps)
-    x_hat, y = _bn_normalize(x, running_mean, inv_std, gamma, beta)
-    return y, (x_hat, inv_std, gamma)
-
-
-@fused(cuda=_batchnorm_eval_forward_cuda)
+@fused(cuda=cuda.batchnorm_eval_forward)
 def batchnorm_eval_forward(x, gamma, beta, running_mean, running_var, eps):
-    """Evaluation mode: the running statistics stand in for the batch's, so the map is affine per feature."""
+    """Evaluation mode: the running statistics stand in for the batch's, so the map is affine per feature:
+    x̂ = (x − running_mean)/√(running_var + ε),  y = γ x̂ + β.  x, y (N, C); the statistics (C,)."""
     inv_std = 1.0 / get_array_module(x).sqrt(running_var + eps)
     x_hat = (x - running_mean) * inv_std
     return gamma * x_hat + beta, (x_hat, inv_std, gamma)
@@ -143,7 +108,7 @@ def batchnorm_eval_backward(gy, cache, need_gx=True, need_gparams=True):
     return gx, (gy * x_hat).sum(axis=0), gy.sum(axis=0)
 
 
-# --- activations -------------------------------------------------------------------------------------------
+# --- activations: element-wise, any shape (y, gy and gx shaped like x) ------------------------------------
 
 def relu_forward(x):
     """y = max(x, 0); the output is all backward needs."""
@@ -196,8 +161,9 @@ def tanh_backward(gy, y):
 
 
 def dropout_forward(x, p, rng):
-    """Inverted dropout: keep each unit with probability 1 − p and scale it by 1/(1 − p), so the expected
-    activation is unchanged and evaluation is the identity."""
+    """Inverted dropout: mask = [u ≥ p]/(1 − p) with u ~ U[0, 1) drawn from `rng`, y = x · mask: each unit
+    kept with probability 1 − p and scaled by 1/(1 − p), so the expected activation is unchanged and
+    evaluation is the identity. Any shape; mask is shaped like x."""
     mask = (rng.random(x.shape, dtype=x.dtype) >= p).astype(x.dtype) * (1.0 / (1.0 - p))
     return x * mask, mask
 

@@ -4,7 +4,7 @@ import numpy as np
 from npgan import backend as B
 from npgan.nn import functional as F
 from npgan.nn import init
-from npgan.nn.checks import check_int, check_number
+from npgan.nn.checks import check_int_at_least, check_number
 from npgan.nn.module import Module, Parameter
 
 
@@ -35,8 +35,8 @@ class Linear(Module):
     def __init__(self, in_features, out_features, bias=True, columns=None):
         super().__init__()
         owner = type(self).__name__
-        in_features = check_int(owner, "in_features", in_features, 1)
-        out_features = check_int(owner, "out_features", out_features, 1)
+        in_features = check_int_at_least(owner, "in_features", in_features, 1)
+        out_features = check_int_at_least(owner, "out_features", out_features, 1)
         self.in_features, self.out_features = in_features, out_features
         columns = columns or out_features
         bound = in_features ** -0.5
@@ -76,8 +76,8 @@ class Maxout(Linear):
     """
 
     def __init__(self, in_features, out_features, pieces):
-        pieces = check_int("Maxout", "pieces", pieces, 1)
-        out_features = check_int("Maxout", "out_features", out_features, 1)
+        pieces = check_int_at_least("Maxout", "pieces", pieces, 1)
+        out_features = check_int_at_least("Maxout", "out_features", out_features, 1)
         super().__init__(in_features, out_features, columns=out_features * pieces)
         self.pieces = pieces
 
@@ -100,7 +100,8 @@ class BatchNorm1d(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1):
         super().__init__()
-        self.num_features = num_features = check_int("BatchNorm1d", "num_features", num_features, 1)
+        num_features = check_int_at_least("BatchNorm1d", "num_features", num_features, 1)
+        self.num_features = num_features
         self.eps = check_number("BatchNorm1d", "eps", eps, low=0.0, low_open=True)
         self.momentum = check_number("BatchNorm1d", "momentum", momentum, 0.0, 1.0)
         self.weight = Parameter(np.ones(num_features, np.float32))

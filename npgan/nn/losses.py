@@ -8,7 +8,8 @@ Criterion objects follow one small API (mean reduction)::
 
 The GAN objectives are functions of D's *logits* a (D(x) = σ(a)), which keeps them finite at any logit:
 log σ(a) = −softplus(−a) and log(1 − σ(a)) = −softplus(a), with softplus(t) = log(1 + eᵗ) = logaddexp(0, t).
-They return the loss as a 0-d array (no device sync) together with the gradients.
+They take D's logits on m rows, shaped (m, 1), and return the loss as a 0-d array (no device sync) together
+with the gradients, shaped like the logits.
 """
 import math
 
@@ -20,11 +21,12 @@ GENERATOR_LOSSES = ("non-saturating", "minimax")
 
 
 def softplus(x):
-    """log(1 + eˣ), stable for any x."""
+    """softplus(x) = log(1 + eˣ) = logaddexp(x, 0), stable for any x; any shape."""
     return get_array_module(x).logaddexp(x, 0.0)
 
 
 def sigmoid(x):
+    """σ(x) = 1/(1 + e^−x): sigmoid_forward's y, without its cache; any shape."""
     return sigmoid_forward(x)[0]
 
 
@@ -35,7 +37,9 @@ def sigmoid(x):
 def bce_logits(a, t, inv_m):
     """Binary cross-entropy on logits, per element, for logit a and target t ∈ [0, 1]:
     loss = softplus(a) − t·a = −[t log σ(a) + (1 − t) log(1 − σ(a))],  grad = (σ(a) − t)·inv_m,
-    and prob = σ(a) = D's output. softplus never overflows, so the loss is finite at any logit."""
+    and prob = σ(a) = D's output. softplus never overflows, so the loss is finite at any logit.
+    a any shape, t a number or an array shaped like a, inv_m a number (1/m for the gradient of a mean over
+    m elements); loss, grad and prob shaped like a."""
     prob = sigmoid(a)
     return softplus(a) - t * a, (prob - t) * inv_m, prob
 
@@ -93,6 +97,9 @@ def generator_loss(fake_logits, kind="non-saturating"):
 # --- criterion objects --------------------------------------------------------------------------------------
 
 class _Criterion:
+    """loss = crit(pred, target) computes the loss (a float) and keeps dL/dpred for `backward()`; a
+    subclass writes `_compute(pred, target) -> (loss, dL/dpred)`."""
+
     def __call__(self, pred, target):
         if hasattr(target, "shape") and target.shape != pred.shape:
             raise ValueError(f"{type(self).__name__}: target shape {tuple(target.shape)} does not match "

@@ -1,6 +1,7 @@
 """The paper's schedules (its code used pylearn2's MomentumAdjustor and ExponentialDecay): a per-epoch
 momentum ramp and a per-update learning-rate decay. Importable from npgan.optim as well."""
-from npgan.nn.checks import check_int, check_number, scalar
+from npgan.nn.checks import check_int_at_least, check_number, scalar
+
 
 class MomentumRamp:
     """Momentum rising linearly from `start` (at `start_epoch`) to `end` (at `saturate_epoch`), then flat.
@@ -12,8 +13,9 @@ class MomentumRamp:
         self.optimizer = optimizer
         self.start = check_number("MomentumRamp", "start", start, 0.0, 1.0, high_open=True)
         self.end = check_number("MomentumRamp", "end", end, 0.0, 1.0, high_open=True)
-        self.start_epoch = check_int("MomentumRamp", "start_epoch", start_epoch, 0)
-        self.saturate_epoch = check_int("MomentumRamp", "saturate_epoch", saturate_epoch, self.start_epoch)
+        self.start_epoch = check_int_at_least("MomentumRamp", "start_epoch", start_epoch, 0)
+        self.saturate_epoch = check_int_at_least("MomentumRamp", "saturate_epoch", saturate_epoch,
+                                                 self.start_epoch)
         optimizer.momentum = self.start
 
     def value(self, epoch):
@@ -50,6 +52,6 @@ class ExponentialDecay:
     def load_state_dict(self, saved):
         """Checked first (base_lr a finite number > 0, updates an int ≥ 0); on error nothing changes."""
         base_lr = check_number("ExponentialDecay", "base_lr", scalar(saved["base_lr"]), low=0.0, low_open=True)
-        updates = check_int("ExponentialDecay", "updates", scalar(saved["updates"]), 0)
+        updates = check_int_at_least("ExponentialDecay", "updates", scalar(saved["updates"]), 0)
         self.base_lr, self.updates = base_lr, updates
         self.optimizer.lr = max(self.base_lr / self.decay_factor ** self.updates, self.min_lr)

@@ -16,7 +16,8 @@ import numpy as np
 
 from npgan import kernels
 
-MODULES = ("npgan.nn.functional", "npgan.nn.losses", "npgan.optim", "npgan.gan.ema")  # where the kernels live
+MODULES = ("npgan.nn.functional", "npgan.nn.cuda", "npgan.nn.losses", "npgan.optim.cuda",
+           "npgan.gan.ema")  # where the kernels live
 REDUCTION_BLOCK_SIZE = 512  # the block size CuPy's ReductionKernel uses on CUDA: a constant in its source
 
 

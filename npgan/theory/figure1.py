@@ -12,14 +12,15 @@ sends them on the x axis (top). Where the arrow heads crowd together, p_g is hig
 
 A *snapshot* is a dict of host arrays and numbers: ``x, p_data, p_g, d, d_star`` (the grid and the four
 curves), ``z_lines, x_lines`` (the mapping, z in [-1, 1]), ``iteration``, and optionally ``jsd`` and
-``value`` (shown in the title). matplotlib is imported lazily, with the non-interactive Agg backend.
+``value`` (shown in the title). matplotlib is imported lazily, with the non-interactive Agg backend
+(npgan.viz.pyplot).
 """
 import os
 
 import numpy as np
 
 from npgan.checkpoint import atomic_file
-from npgan.viz import save_figure
+from npgan.viz import pyplot, save_figure
 
 STYLES = {
     "p_data": dict(color="black", ls="none", marker=".", ms=2.5, label=r"$p_{data}$"),
@@ -28,13 +29,6 @@ STYLES = {
     "d_star": dict(color="blue", lw=0.6, alpha=0.7, label=r"$D^* = p_{data}/(p_{data}+p_g)$"),
 }
 ARROW_TOP = 0.93  # arrow heads stop just below the x axis of the mapping strip
-
-
-def _pyplot():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
 
 
 def snapshot_title(snap, label=None, two_lines=False):
@@ -103,7 +97,7 @@ class Figure1Panel:
 
 def save_panels(snaps, path, xlim, labels="abcd", dpi=110):
     """Panels (a), (b), ... from left to right, one snapshot each, with one shared legend."""
-    plt = _pyplot()
+    plt = pyplot()
     fig = plt.figure(figsize=(3.4 * len(snaps), 3.9))
     grid = fig.add_gridspec(1, len(snaps), wspace=0.08)
     for i, snap in enumerate(snaps):
@@ -121,7 +115,7 @@ def save_animation(snaps, gif_path, xlim, frames_dir=None, fps=8, dpi=100, hold_
     """One frame per snapshot, each rendered once: an animated GIF and, with frames_dir, one PNG per frame
     (frame_000.png, ...). The GIF is assembled with Pillow (a dependency of matplotlib), as matplotlib's
     PillowWriter does; the last frame stays up for `hold_seconds`. Every file is written atomically."""
-    plt = _pyplot()
+    plt = pyplot()
     from PIL import Image
 
     fig = plt.figure(figsize=(6.0, 4.2), dpi=dpi)
