@@ -39,6 +39,7 @@ setup(
         "bench": ["torch>=2.0", "dezero==0.0.13"] + examples,  # DeZero: the speed table's third column
     },
     entry_points={"console_scripts": ["npgan-mnist = npgan.cli.mnist:main",
-                                      "npgan-evaluate = npgan.cli.evaluate:main"]},
+                                      "npgan-evaluate = npgan.cli.evaluate:main",
+                                      "npgan-figures = npgan.cli.figures:main"]},
     license="MIT",
 )

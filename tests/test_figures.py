@@ -225,7 +225,7 @@ def test_bad_arguments_end_in_one_line_and_exit_2(tiny_run, capsys, flags, messa
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
-    assert err.strip().splitlines()[-1].startswith("figures.py: error: ")
+    assert err.strip().splitlines()[-1].startswith("npgan-figures: error: ")
 
 
 def test_endpoints_of_the_wrong_shape_and_missing_files_are_one_line(tiny_run, tmp_path, capsys):
@@ -240,7 +240,7 @@ def test_endpoints_of_the_wrong_shape_and_missing_files_are_one_line(tiny_run, t
     assert "argument --endpoints: cannot read" in capsys.readouterr().err
     assert cli_figures.main(["--figure3", str(tmp_path / "missing.npz")]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("figures.py: error: ") and len(err.strip().splitlines()) == 1
+    assert err.startswith("npgan-figures: error: ") and len(err.strip().splitlines()) == 1
 
 
 def test_evaluate_memorisation_prints_the_number_and_writes_it_to_json(tiny_run, tmp_path, capsys):

@@ -188,7 +188,7 @@ def test_evaluate_refuses_a_classifier_that_is_not_one(checkpoint, clf, data_dir
     for path, message in cases:
         code, line, out = cli(cli_evaluate.main, [checkpoint, "--n", "10", "--data-dir", data_dir, "--classifier",
                                                 path], capsys)
-        assert code == 1 and line.startswith("evaluate.py: error: ") and message in line, line
+        assert code == 1 and line.startswith("npgan-evaluate: error: ") and message in line, line
         assert "training one now" not in out
     assert sorted(os.listdir(tmp_path)) == listing  # the typo was not trained into
 
@@ -245,7 +245,7 @@ def test_evaluate_interrupted_leaves_no_json(checkpoint, clf, data_dir, tmp_path
     monkeypatch.setattr(cli_evaluate.json, "dump", half_then_ctrl_c)
     code, line, _ = cli(cli_evaluate.main, [checkpoint, "--n", "10", "--data-dir", data_dir, "--classifier", clf,
                                           "--json", str(tmp_path / "s.json")], capsys)
-    assert code == 130 and line == "evaluate.py: interrupted"
+    assert code == 130 and line == "npgan-evaluate: interrupted"
     assert os.listdir(tmp_path) == []  # neither the file nor its temporary
 
 
@@ -366,7 +366,7 @@ def test_figures_interrupted_while_saving_leave_nothing(checkpoint, tmp_path, ca
         raise KeyboardInterrupt
     monkeypatch.setattr(Figure, "savefig", half_then_ctrl_c)
     code, line, _ = cli(cli_figures.main, ["--figure3", checkpoint, "--out", str(tmp_path / "f3.png")], capsys)
-    assert code == 130 and line == "figures.py: interrupted"
+    assert code == 130 and line == "npgan-figures: interrupted"
     assert os.listdir(tmp_path) == []
 
 

@@ -27,7 +27,7 @@ from npgan.evaluation.report import (MAX_SAMPLES, MIN_SAMPLES, describe, epoch_c
                                      format_table, reference, sample_images, score)
 from npgan.settings import SettingError, check_int, check_output_file
 from npgan.training.checkpoints import load_run_checkpoint, non_finite
-PROG = "evaluate.py"
+PROG = "npgan-evaluate"
 
 
 def parse_args(argv=None):

@@ -23,7 +23,7 @@ from npgan.gan.sampling import sample
 from npgan.settings import SettingError, check_int, check_output_file
 from npgan.training.checkpoints import load_generator, load_run_checkpoint
 
-PROG = "figures.py"
+PROG = "npgan-figures"
 MAX_ROWS, MAX_COLS, MAX_STEPS = 100, 50, 50  # grid rows, Figure 2's columns, Figure 3's points per line
 
 

@@ -3,7 +3,7 @@
     figure2(G, recipe, train, "figure2.png", memorisation=Memorisation(train, test)(sample(G, n, recipe)))
     figure3(G, recipe, "figure3.png", rows=8, steps=10, seed=0)
 
-examples/figures.py draws both; npgan/cli/figures.py (`python -m npgan.cli.figures --figure2 CKPT`) has every option.
+examples/figures.py draws both; npgan/cli/figures.py (`npgan-figures --figure2 CKPT`) has every option.
 
 Figure 2 (Goodfellow et al. 2014): samples in a grid whose last column, framed, shows for each row's last
 sample its nearest training image (Euclidean distance over all the images the run trained on), so a
