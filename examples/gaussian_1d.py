@@ -30,16 +30,15 @@ import npgan
 from npgan import backend as B
 from npgan import nn, optim
 from npgan import theory as T
-from npgan.data import toy
 from npgan.checkpoint import atomic_file
 from npgan.cli.console import ArgumentParser, run_command
+from npgan.data import toy
+from npgan.gan import GANTrainer, NonFiniteError, infer
+from npgan.nn.losses import GENERATOR_LOSSES
+from npgan.settings import check_float, check_int
 from npgan.threads import single_blas_thread
 from npgan.training.progress import progress
-from npgan.gan import GANTrainer, NonFiniteError
-from npgan.nn.losses import GENERATOR_LOSSES
-from npgan.gan import infer
 from npgan.training.runfolder import OutputFolder, RunFolderError
-from npgan.settings import check_float, check_int
 from npgan.viz import MissingDependency, require_matplotlib
 
 PROG = "gaussian_1d.py"

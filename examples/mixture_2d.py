@@ -31,17 +31,16 @@ import numpy as np
 import npgan
 from npgan import backend as B
 from npgan import nn, optim
-from npgan.data import toy
 from npgan.checkpoint import atomic_file
 from npgan.cli.console import ArgumentParser, run_command
+from npgan.data import toy
+from npgan.gan import GANTrainer, NonFiniteError, infer, sample_noise
+from npgan.nn.losses import GENERATOR_LOSSES
+from npgan.settings import check_float, check_int
 from npgan.threads import single_blas_thread
 from npgan.training.progress import progress
-from npgan.gan import GANTrainer, NonFiniteError, sample_noise
-from npgan.nn.losses import GENERATOR_LOSSES
-from npgan.gan import infer
 from npgan.training.runfolder import OutputFolder, RunFolderError
-from npgan.settings import check_float, check_int
-from npgan.viz import MissingDependency, require_matplotlib, save_figure
+from npgan.viz import MissingDependency, pyplot, require_matplotlib, save_figure
 
 PROG = "mixture_2d.py"
 
@@ -163,13 +162,6 @@ def run(job):
 
 # --- figures and tables ---------------------------------------------------------------------------------
 
-def _pyplot():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
-
-
 def _scatter(ax, samples, spec, title):
     lim = spec["lim"]
     centres = spec["centres"]
@@ -189,7 +181,7 @@ def label(loss, k):
 
 def save_training_grid(dataset, runs, path):
     """One row per setting, one column per snapshot: G's 2,500 samples (black) and the mode centres (red)."""
-    plt = _pyplot()
+    plt = pyplot()
     spec = DATASETS[dataset]
     cols = max(len(snaps) for _, snaps in runs)
     fig, axes = plt.subplots(len(runs), cols, figsize=(1.9 * cols, 1.95 * len(runs)), squeeze=False)
@@ -205,7 +197,7 @@ def save_training_grid(dataset, runs, path):
 
 def save_final_grid(results, path):
     """One row per dataset, one column per setting: the final samples."""
-    plt = _pyplot()
+    plt = pyplot()
     datasets = list(dict.fromkeys(row["dataset"] for row, _ in results))
     cols = len(results) // len(datasets)
     fig, axes = plt.subplots(len(datasets), cols, figsize=(2.4 * cols, 2.5 * len(datasets)), squeeze=False)
