@@ -42,9 +42,9 @@ from IPython.display import Image, display
 import npgan
 from npgan import course, nn, optim
 from npgan import theory as T
-from npgan.theory import figure1
 from npgan.data import toy
 from npgan.gan import GANTrainer
+from npgan.theory import figure1
 from npgan.viz import smooth
 
 LOG4 = float(np.log(4.0))

@@ -52,9 +52,8 @@ from IPython.display import Image, display
 import npgan
 from npgan import backend as B
 from npgan import optim, viz
-from npgan.gan import presets
 from npgan.data import Batches, load_mnist
-from npgan.gan import GANTrainer
+from npgan.gan import GANTrainer, presets
 from npgan.training.monitor import GradientFlowMonitor
 
 

@@ -46,11 +46,10 @@ from IPython.display import display
 import npgan
 from npgan import backend as B
 from npgan import optim, viz
-from npgan.evaluation import metrics
-from npgan.gan import presets
-from npgan.evaluation.classifier import MnistClassifier, train_classifier
 from npgan.data import Batches, load_mnist, train_validation_split
-from npgan.gan import GANTrainer
+from npgan.evaluation import metrics
+from npgan.evaluation.classifier import MnistClassifier, train_classifier
+from npgan.gan import GANTrainer, presets
 
 started_notebook = time.perf_counter()
 BACKEND = B.resolve_backend()  # $NPGAN_BACKEND (cupy on a GPU), else numpy; the metrics run on the host

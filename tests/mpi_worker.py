@@ -15,10 +15,9 @@ import numpy as np
 
 from npgan import backend as B
 from npgan import distributed, nn, optim
-from npgan.gan import presets
 from npgan.checkpoint import load_checkpoint, save_checkpoint
 from npgan.data import Batches, synthetic_digits
-from npgan.gan import GANTrainer
+from npgan.gan import GANTrainer, presets
 from npgan.nn import functional as F
 
 Z_DIM = 8

@@ -101,9 +101,9 @@ import itertools, sys
 import numpy as np
 sys.path.insert(0, {str(BENCH)!r})
 from torch_gemms import gemms_by_torch
-from npgan import backend as B, optim
-from npgan.gan import presets
-from npgan.gan import GANTrainer
+from npgan import backend as B
+from npgan import optim
+from npgan.gan import GANTrainer, presets
 
 def parameters_after_three_iterations():
     B.manual_seed(0)

@@ -9,16 +9,14 @@ import numpy as np
 import pytest
 
 from npgan import backend as B
-from npgan import nn
+from npgan import gan, nn, training
 from npgan.gan import presets
-from npgan import gan
-from npgan import training
 from npgan.gan.conditional import (N_CLASSES, ConditionOn, LabelledNoise, class_labels, concat_backward,
                                concat_forward, grid_labels, join_labels, one_hot)
-from npgan.data import mnist
-from npgan.gradcheck import gradcheck
 from npgan.cli.mnist import main
+from npgan.data import mnist
 from npgan.data.mnist import load_training_set
+from npgan.gradcheck import gradcheck
 from npgan.settings import SettingError
 
 TINY = ["--arch", "slides", "--z-dim", "4", "--hidden", "4", "--batch-size", "16", "--log-every", "3",

@@ -15,10 +15,10 @@ import pytest
 import mpi_worker
 from npgan import backend as B
 from npgan import distributed, nn, optim
-from npgan.gan import presets
 from npgan.checkpoint import flatten, load_checkpoint
 from npgan.data import Batches, synthetic_digits
 from npgan.distributed import comm as comm_module
+from npgan.gan import presets
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = Path(mpi_worker.__file__).resolve()

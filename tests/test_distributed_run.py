@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from idx_files import write_split
-from npgan.gan import presets
 from npgan.checkpoint import flatten, load_checkpoint
 from npgan.cli.mnist import main
+from npgan.gan import presets
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 MPIEXEC = next((p for p in (os.path.join(os.path.dirname(sys.executable), "mpiexec"),) if os.path.exists(p)),

@@ -9,15 +9,14 @@ import numpy as np
 import pytest
 
 from npgan import backend as B
-from npgan.gan import presets
-from npgan import gan
-from npgan import training
-from npgan.training import checkpoints
+from npgan import gan, training
 from npgan.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from npgan.data import Batches
-from npgan.gan.ema import ema_update, standing_statistics
 from npgan.cli.mnist import main
+from npgan.data import Batches
+from npgan.gan import presets
+from npgan.gan.ema import ema_update, standing_statistics
 from npgan.settings import SettingError
+from npgan.training import checkpoints
 
 TINY = dict(z_dim=4, hidden=4, batch_size=8, epochs=1)
 

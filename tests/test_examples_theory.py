@@ -14,10 +14,10 @@ import npgan
 from npgan import backend as B
 from npgan import nn, optim
 from npgan import theory as T
-from npgan.threads import single_blas_thread
 from npgan.data import toy
 from npgan.gan import GANTrainer
 from npgan.nn.losses import sigmoid
+from npgan.threads import single_blas_thread
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 LOG4 = math.log(4.0)

@@ -11,18 +11,14 @@ from hypothesis import strategies as st
 
 from idx_files import write_split
 from npgan import backend as B
+from npgan import gan, training
 from npgan.cli import evaluate as cli_evaluate
 from npgan.cli import figures as cli_figures
-from npgan.cli import train_classifier as cli_classifier
-from npgan.evaluation import report
-from npgan.evaluation import classifier
-from npgan.evaluation import figures
-from npgan.evaluation import memorisation
 from npgan.cli import mnist
-from npgan.gan import presets
-from npgan import gan
-from npgan import training
+from npgan.cli import train_classifier as cli_classifier
 from npgan.data import load_mnist
+from npgan.evaluation import classifier, figures, memorisation, report
+from npgan.gan import presets
 
 
 def brute_force(queries, references):

@@ -6,8 +6,7 @@ import pytest
 import npgan
 from npgan import backend as B
 from npgan import nn, optim
-from npgan.gan import presets
-from npgan.gan import GANTrainer, NonFiniteLossError, sample_noise
+from npgan.gan import GANTrainer, NonFiniteLossError, presets, sample_noise
 from npgan.gradcheck import gradcheck_function
 from npgan.nn.losses import generator_loss, sigmoid
 

@@ -14,16 +14,14 @@ import scipy.special
 from conftest import real_mnist_path
 from idx_files import write_split
 from npgan import backend as B
+from npgan import evaluation, training
 from npgan.cli import evaluate as cli_evaluate
 from npgan.cli import figures as cli_figures
-from npgan.cli import train_classifier as cli_classifier
-from npgan import evaluation
-from npgan.evaluation import metrics
-from npgan.evaluation import classifier
 from npgan.cli import mnist
-from npgan import training
-from npgan.evaluation.classifier import MnistClassifier, load_or_train_classifier, train_classifier
+from npgan.cli import train_classifier as cli_classifier
 from npgan.data import load_mnist, synthetic_digits
+from npgan.evaluation import classifier, metrics
+from npgan.evaluation.classifier import MnistClassifier, load_or_train_classifier, train_classifier
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 

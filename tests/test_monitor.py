@@ -6,10 +6,9 @@ import pytest
 import npgan
 from npgan import backend as B
 from npgan import nn, optim
-from npgan.gan import presets
-from npgan.testing import strict
 from npgan.data import Batches
-from npgan.gan import GANTrainer
+from npgan.gan import GANTrainer, presets
+from npgan.testing import strict
 from npgan.training.monitor import GradientFlowMonitor
 
 

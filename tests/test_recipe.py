@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from npgan import optim
-from npgan.gan import presets
-from npgan.gan import NonFiniteLossError, NonFiniteStateError
+from npgan.gan import NonFiniteLossError, NonFiniteStateError, presets
 from npgan.settings import SettingError
 
 

@@ -10,8 +10,8 @@ import pytest
 
 from idx_files import idx_bytes, write, write_split
 from npgan.checkpoint import load_checkpoint, save_checkpoint
-from npgan.data import mnist
 from npgan.cli.mnist import main
+from npgan.data import mnist
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 TINY = ["--z-dim", "8", "--hidden", "8", "--batch-size", "16", "--no-progress"]

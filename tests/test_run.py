@@ -11,14 +11,13 @@ import numpy as np
 import pytest
 
 from idx_files import write_split
-from npgan.gan import presets
-from npgan import gan
-from npgan import training
-from npgan.training import checkpoints
+from npgan import gan, training
 from npgan.checkpoint import TEMP_PREFIX, load_checkpoint, save_checkpoint
-from npgan.data import mnist
 from npgan.cli.mnist import main
+from npgan.data import mnist
 from npgan.data.mnist import load_training_set
+from npgan.gan import presets
+from npgan.training import checkpoints
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 TINY = ["--arch", "slides", "--z-dim", "8", "--hidden", "8", "--batch-size", "16", "--log-every", "3",

@@ -13,18 +13,13 @@ import pytest
 
 from idx_files import write_split
 from npgan import backend as B
-from npgan import optim
+from npgan import gan, optim, training
+from npgan.checkpoint import TEMP_PREFIX, load_checkpoint, save_checkpoint
 from npgan.cli import evaluate as cli_evaluate
 from npgan.cli import figures as cli_figures
-from npgan.cli import train_classifier as cli_classifier
-from npgan.evaluation import report
-from npgan.evaluation import classifier
-from npgan.evaluation import figures
-from npgan.evaluation import memorisation
 from npgan.cli import mnist
-from npgan import gan
-from npgan import training
-from npgan.checkpoint import TEMP_PREFIX, load_checkpoint, save_checkpoint
+from npgan.cli import train_classifier as cli_classifier
+from npgan.evaluation import classifier, figures, memorisation, report
 from npgan.gan.conditional import N_CLASSES, concat_forward, one_hot
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))

@@ -14,9 +14,8 @@ from hypothesis.extra import numpy as hnp
 import npgan
 from npgan import backend as B
 from npgan import optim
-from npgan.gan import presets
 from npgan.data import Batches
-from npgan.gan import GANTrainer
+from npgan.gan import GANTrainer, presets
 from npgan.testing import numpy_guards, strict
 
 
