@@ -3,6 +3,7 @@ from one run in which all four workers (npgan and PyTorch of each checkout) take
 
     python benchmarks/exp_before_after.py --before /path/to/old/checkout [--after .] \\
         --batch-sizes 128 1024 [--repeats 11] [--json out.json]
+    python benchmarks/exp_before_after.py --before OLD --npgan-only     # without PyTorch: after / before alone
 
 Each checkout's own `benchmarks/bench_step.py --child SPEC` times its own code (its npgan, its PyTorch
 reference), with PYTHONPATH pointing at that checkout. The ratio that matters is each checkout's
@@ -29,8 +30,11 @@ def main(argv=None):
     p.add_argument("--batch-sizes", nargs="+", type=positive_int, default=[128, 1024])
     p.add_argument("--repeats", type=positive_int, default=11)
     p.add_argument("--threads", type=positive_int, default=os.cpu_count())
+    p.add_argument("--npgan-only", action="store_true",
+                   help="time npgan alone (no PyTorch needed): only the after / before ratio")
     p.add_argument("--json")
     args = p.parse_args(argv)
+    frameworks = ("npgan",) if args.npgan_only else ("npgan", "torch")
     for name in ("before", "after"):
         if not (Path(getattr(args, name)) / "benchmarks" / "bench_step.py").exists():
             p.error(f"--{name}: no benchmarks/bench_step.py under {getattr(args, name)}")
@@ -49,15 +53,19 @@ def main(argv=None):
         specs = [{"framework": fw, "backend": "numpy" if fw == "npgan" else "cpu", "arch": args.arch, "batch": m,
                   "hidden": 128 if args.arch == "slides" else 1200, "variant": None if fw == "npgan" else "concat",
                   "threads": args.threads, "timing": timing, "checkout": checkout}
-                 for checkout in ("before", "after") for fw in ("npgan", "torch")]
+                 for checkout in ("before", "after") for fw in frameworks]
         records = run_interleaved(specs, None, args.repeats, None, launch=launch)
-        if len(records) != 4:
-            print(f"batch {m}: {4 - len(records)} worker(s) failed", file=sys.stderr)
+        if len(records) != len(specs):
+            print(f"batch {m}: {len(specs) - len(records)} worker(s) failed", file=sys.stderr)
             return 1
         by = {(s["checkout"], s["framework"]): r for s, r in zip(specs, records)}
         print(f"\n{args.arch}, batch {m}:")
         for checkout in ("before", "after"):
-            n, t = by[(checkout, "npgan")], by[(checkout, "torch")]
+            n, t = by[(checkout, "npgan")], by.get((checkout, "torch"))
+            if t is None:
+                print(f"  {checkout:6s} npgan {n['ms_per_iter']:8.2f} ms  GEMM share {n['gemm_share']:.0%}")
+                out.append({"checkout": checkout, "batch": m, "npgan": n})
+                continue
             rounds = [a / b for a, b in zip(n["ms_blocks"], t["ms_blocks"])]
             q = statistics.quantiles(rounds, n=4)
             print(f"  {checkout:6s} npgan {n['ms_per_iter']:8.2f} ms  PyTorch {t['ms_per_iter']:8.2f} ms  "
