@@ -10,7 +10,7 @@ The library calls: the run checkpoint and its generator (npgan.training.load_run
 the images the run trained on and real digits it never saw (npgan.evaluation.memorisation: training_images,
 heldout_digits, Memorisation), the samples (npgan.gan.sample), and figure2 / figure3 (npgan.evaluation.figures).
 
-npgan/cli/figures.py (`python -m npgan.cli.figures`) draws with the same pieces and has every option: --rows,
+`npgan-figures` (npgan/cli/figures.py) draws with the same pieces and has every option: --rows,
 --cols, --steps, --endpoints, --digit (for a conditional run), one figure at a time under any name.
 """
 import os
@@ -33,8 +33,8 @@ USER_ERRORS = (DataError, MnistNotFoundError, MnistFormatError)  # one line each
 
 def build_parser():
     p = ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0],
-                       epilog="npgan/cli/figures.py draws with the same pieces and every option (--rows, --cols, "
-                              "--steps, --endpoints, --digit): python -m npgan.cli.figures --help")
+                       epilog="npgan-figures draws with the same pieces and every option (--rows, --cols, "
+                              "--steps, --endpoints, --digit): npgan-figures --help")
     p.add_argument("checkpoint", help="a run checkpoint (latest.npz, ckpt_epochNNN.npz)")
     p.add_argument("--out", default=".", help="the folder to write figure2.png and figure3.png into (default: here)")
     p.add_argument("--overwrite", action="store_true", help="replace the figures if they exist")

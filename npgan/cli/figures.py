@@ -1,8 +1,8 @@
 """The paper's Figures 2 and 3 for a trained generator, one at a time, with every option (examples/figures.py
 draws both with the same library calls and a few options).
 
-    python -m npgan.cli.figures --figure2 runs/mnist/latest.npz --out figure2.png   # + the memorisation number
-    python -m npgan.cli.figures --figure3 runs/mnist/latest.npz --rows 8 --steps 10 --seed 0 --out figure3.png
+    npgan-figures --figure2 runs/mnist/latest.npz --out figure2.png   # + the memorisation number
+    npgan-figures --figure3 runs/mnist/latest.npz --rows 8 --steps 10 --seed 0 --out figure3.png
 
 The figures are npgan.evaluation.figures'; the memorisation number npgan.evaluation.memorisation's.
 """
