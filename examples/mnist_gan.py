@@ -50,7 +50,7 @@ def build_parser():
 def train(args):
     seed = check_int("seed", args.seed, low=0)
     backend = B.resolve_backend(args.backend)
-    RunFolder(args.out).check_available(overwrite=args.overwrite)  # refused before the data load, not after
+    RunFolder(args.out).check_available(overwrite=args.overwrite, resume_with="npgan-mnist --resume")  # before the data
 
     # What trains: the preset's networks and training settings (a recipe), with the flags given.
     recipe = presets.recipe(args.arch, epochs=args.epochs)

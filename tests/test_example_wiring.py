@@ -113,6 +113,7 @@ def test_the_example_refuses_a_folder_that_holds_a_run(runs, data_dir, capsys):
     before = read(example, "latest.npz")
     code, line = one_line(mnist_gan.main, RUN + ["--data-dir", data_dir, "--out", example], capsys)
     assert code == 1 and "already holds a run" in line and "--overwrite" in line
+    assert "continue it with npgan-mnist --resume" in line  # the example has no --resume of its own
     assert read(example, "latest.npz") == before
 
 

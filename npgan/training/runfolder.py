@@ -70,9 +70,10 @@ class RunFolder:
         if os.path.exists(self.path) and not os.path.isdir(self.path):
             raise RunFolderError(f"output folder {self.path!r} exists and is not a folder")
 
-    def check_available(self, resume=None, overwrite=False):
+    def check_available(self, resume=None, overwrite=False, resume_with="--resume"):
         """Refuse (before anything is written) a folder that holds another run, unless `resume` is a
-        checkpoint of the run that lives here or `overwrite` replaces it; the message says which to use."""
+        checkpoint of the run that lives here or `overwrite` replaces it; the message says which to use,
+        `resume_with` being how the caller's user resumes (a command without --resume names one that has)."""
         self.check_usable()
         held = self.run_files()
         if not held or overwrite:
@@ -85,7 +86,7 @@ class RunFolder:
             raise RunFolderError(f"{self.path!r} holds the logs of a run that saved no checkpoint ({shown}): "
                                  f"replace them with --overwrite, or choose another --out")
         newest = "latest.npz" if "latest.npz" in checkpoints else max(checkpoints)  # killed before latest.npz
-        raise RunFolderError(f"{self.path!r} already holds a run ({shown}): continue it with --resume "
+        raise RunFolderError(f"{self.path!r} already holds a run ({shown}): continue it with {resume_with} "
                              f"{self.file(newest)}, replace it with --overwrite, or choose another --out")
 
     # --- opening -----------------------------------------------------------------------------------------
