@@ -59,7 +59,7 @@ def evaluate(args):
     print(f"classifier: {evaluator.provenance} (here: {evaluator.test_accuracy:.2%} on {len(evaluator.test_x)} "
           f"test digits)")
     print(f"{args.checkpoint}: {info['arch']} GAN after {info['epochs']} epochs; {n} samples, seed {seed}")
-    print(format_table(generated, real, n))
+    print(format_table(generated, real, n, len(evaluator.test_x)))
     return 0
 
 

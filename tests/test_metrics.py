@@ -5,6 +5,7 @@ import importlib.util
 import json
 import math
 import os
+import re
 
 import numpy as np
 import pytest
@@ -297,6 +298,8 @@ def test_evaluate_prints_the_table_and_writes_json(tiny_run, capsys):
     for name in ("FID", "classifier score", "classes covered", "class entropy", "Parzen log-likelihood",
                  "real data", "after 2 epochs", "classifier: npgan MLP classifier trained on MNIST", "test accuracy"):
         assert name in text, name
+    n_test = int(re.search(r"on (\d+) test digits", text).group(1))
+    assert f"50 images vs the {n_test:,} test digits" in text  # the table names the test digits it had
     report = json.load(open(report_path))
     assert report["epochs"] == 2 and report["arch"] == "slides" and report["n"] == 50
     for part in ("generated", "real"):

@@ -154,7 +154,7 @@ def evaluate(args):
         report.update(info, generated=generated)
         print(f"{args.checkpoint}: {info['arch']} GAN after {info['epochs']} epochs ({info['iterations']} "
               f"iterations); {args.n} samples, seed {args.seed}, backend {backend}")
-        print(format_table(generated, real, args.n))
+        print(format_table(generated, real, args.n, len(evaluator.test_x)))
         if memorise:
             print(format_memorisation(generated["memorisation"], memorise.sanity))
     report["seconds"] = round(time.perf_counter() - started, 1)

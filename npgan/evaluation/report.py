@@ -70,10 +70,10 @@ def _parzen_cell(p):
     return f"{p['mean']:.1f} ± {p['sem']:.1f}" if p else "-"
 
 
-def format_table(generated, real, n):
-    """The printed table: metric | generated | real data | how to read it."""
+def format_table(generated, real, n, n_test=10000):
+    """The printed table: metric | generated | real data | how to read it (n samples, n_test test digits)."""
     rows = [("FID (classifier features)", f"{generated['fid']:.2f}", f"{real['fid']:.2f}",
-             f"lower is better; {n} images vs the 10,000 test digits"),
+             f"lower is better; {n} images vs the {n_test:,} test digits"),
             ("classifier score", f"{generated['classifier_score']:.2f}", f"{real['classifier_score']:.2f}",
              "exp E KL(p(y|x) || p(y)), 1 to 10"),
             ("classifier confidence", f"{generated['confidence']:.3f}", f"{real['confidence']:.3f}",
