@@ -5,7 +5,7 @@
 
 `train` runs npgan-mnist (npgan.cli.mnist) once per candidate, keeping a checkpoint every epoch. The recipes are
 the same maths on every backend, so the sweep may run on a GPU; what a CPU user waits for is wall time per
-epoch on the CPU (measured separately, see the README). `score` evaluates each checkpoint as
+epoch on the CPU (measured separately, see docs/training.md, "Choosing the defaults"). `score` evaluates each checkpoint as
 npgan-evaluate does (npgan.evaluation.metrics: FID, classifier score, classes covered by 10,000 samples) into
 scores.json.
 """

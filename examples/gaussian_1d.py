@@ -103,7 +103,7 @@ def check_args(args):
     check_int("seed", args.seed, low=0)
     require_matplotlib()  # the figures are drawn after training: refuse now, not then
     out = OutputFolder(args.out, OUTPUTS)
-    out.check_available(args.overwrite)
+    out.check_empty(args.overwrite)
     return out
 
 

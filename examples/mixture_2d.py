@@ -5,7 +5,7 @@
 
 The data (npgan.data.toy): 8 Gaussians on a ring of radius 2 with std 0.02 (Metz et al. 2017), and a
 5 x 5 grid of Gaussians at {-4, -2, 0, 2, 4}^2 with std 0.05 (Srivastava et al. 2017). Each setting trains
-G (z in R^8, N(0, I) -> 128 -> 128 -> 2, ReLU) and D (2 -> 128 -> 128 -> 1 logit, LeakyReLU 0.2) with
+G (z in R^8, N(0, I) -> 64 -> 64 -> 2, ReLU) and D (2 -> 128 -> 128 -> 1 logit, LeakyReLU 0.2) with
 Algorithm 1 for the same number of generator updates, from the same seed.
 
 Metrics on 2,500 samples from G (npgan.data.toy.mode_coverage): a sample is *high quality* when it lies
@@ -103,7 +103,7 @@ def check_args(args):
     check_int("workers", args.workers, optional=True, high=MAX_WORKERS)
     require_matplotlib()  # the figures are drawn after training: refuse now, not then
     out = OutputFolder(args.out, OUTPUTS)
-    out.check_available(args.overwrite)
+    out.check_empty(args.overwrite)
     return out
 
 

@@ -14,7 +14,7 @@ every 5 epochs and latest.npz.
 `npgan-mnist` (npgan/cli/mnist.py, also `python -m npgan.cli.mnist`) trains with the same pieces and has every
 flag: --resume, --checkpoint/--sample, --batch-size, --lr and the other recipe fields, --ema, --conditional,
 --log-grad-norms, --checkpoint-every, and `mpiexec -n P` for data parallelism. With the same flags and seed
-both write the same bytes.
+both write the same checkpoints, metrics and images (history.jsonl differs only in its timings).
 """
 import sys
 
@@ -29,6 +29,7 @@ from npgan.training.extensions import EpochSummary, LogReport, PlotCurves, Progr
 
 PROG = "mnist_gan.py"
 USER_ERRORS = (RunFolderError, MnistNotFoundError, MnistFormatError)  # each ends in one line, exit 1
+RESUME = "npgan-mnist --resume"  # this example has no --resume: the command that has every flag continues a run
 
 
 def build_parser():
@@ -50,7 +51,7 @@ def build_parser():
 def train(args):
     seed = check_int("seed", args.seed, low=0)
     backend = B.resolve_backend(args.backend)
-    RunFolder(args.out).check_available(overwrite=args.overwrite, resume_with="npgan-mnist --resume")  # before the data
+    RunFolder(args.out).check_available(overwrite=args.overwrite, resume_with=RESUME)  # refused before the data load
 
     # What trains: the preset's networks and training settings (a recipe), with the flags given.
     recipe = presets.recipe(args.arch, epochs=args.epochs)
@@ -64,7 +65,7 @@ def train(args):
 
     # The run: epochs of gan.iteration over shuffled minibatches, into --out.
     loader = Batches(images, batch_size=recipe.batch_size, backend=backend)
-    trainer = Trainer(gan, loader, recipe, args.out, overwrite=args.overwrite)
+    trainer = Trainer(gan, loader, recipe, args.out, overwrite=args.overwrite, resume_with=RESUME)
     log = trainer.extend(LogReport())                   # metrics.csv: each iteration's losses, D(x), D(G(z))
     trainer.extend(EpochSummary(log))                   # history.jsonl and a printed line per epoch
     trainer.extend(ProgressBar())                       # a bar per epoch (with tqdm installed)

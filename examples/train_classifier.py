@@ -8,7 +8,8 @@ layers, softmax cross-entropy, Adam) trained on MNIST's first 50,000 training im
 printed after every epoch. The result goes to the per-user cache (``$XDG_CACHE_HOME/npgan/mnist/
 mnist_classifier.npz``, or ``$NPGAN_CLASSIFIER``), where examples/evaluate.py finds it; one trained on the
 offline subset goes to ``mnist_classifier_subset.npz`` and is never used where full MNIST is available.
-The code is npgan/evaluation/classifier.py (`python -m npgan.evaluation.classifier` runs the same).
+The classifier is npgan/evaluation/classifier.py; this command line is npgan/cli/train_classifier.py
+(`python -m npgan.cli.train_classifier` runs the same).
 """
 import sys
 

@@ -21,7 +21,7 @@ import sys
 
 import numpy as np
 
-try:  # the only `import cupy` in npgan
+try:  # the only `import cupy` in npgan's layers (npgan/testing/nvrtc.py, test tooling, has its own)
     import cupy
     import cupy.random  # noqa: F401  (Generator lives here)
     _CUPY_IMPORT_ERROR = None

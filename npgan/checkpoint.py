@@ -60,6 +60,9 @@ def _umask():
     return mask
 
 
+UMASK = _umask()  # read once: os.umask can only be read by setting it, which races with other threads
+
+
 @contextlib.contextmanager
 def atomic_file(path, mode="wb"):
     """Open a temporary file beside `path`; on a clean exit it is flushed, synced and renamed over `path`
@@ -70,8 +73,8 @@ def atomic_file(path, mode="wb"):
     suffix = os.path.splitext(path)[1]
     handle, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=suffix, dir=folder)
     try:
-        os.fchmod(handle, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
-        with os.fdopen(handle, mode) as f:
+        with os.fdopen(handle, mode) as f:  # owns the handle from here: closed on every way out
+            os.fchmod(f.fileno(), 0o666 & ~UMASK)  # mkstemp makes 0600; outputs are ordinary files
             yield f
             f.flush()
             os.fsync(f.fileno())

@@ -1,6 +1,6 @@
 """npgan.evaluation.figures: the nearest-neighbour search against brute force (every backend, any blocks, ties), the
-memorisation number on data that does and does not copy, the lines in z space, and the command line of
-examples/figures.py (plus evaluate.py --memorisation) end to end on a tiny run over fake IDX files."""
+memorisation number on data that does and does not copy, the lines in z space, and the command line
+npgan-figures (plus npgan-evaluate --memorisation) end to end on a tiny run over fake IDX files."""
 import json
 import os
 

@@ -1,6 +1,6 @@
 """npgan.evaluation.metrics and npgan.evaluation.classifier: the Parzen window against brute force, the matrix square root against
 SciPy, FID / classifier score / coverage on their defining cases, the sanity ordering real > one class > noise
-on synthetic and (when present) real MNIST, and examples/evaluate.py + benchmarks/parzen_table.py end to end."""
+on synthetic and (when present) real MNIST, and npgan-evaluate + benchmarks/parzen_table.py end to end."""
 import importlib.util
 import json
 import math
@@ -305,7 +305,7 @@ def test_evaluate_prints_the_table_and_writes_json(tiny_run, capsys):
     for part in ("generated", "real"):
         assert {"fid", "classifier_score", "classes_covered", "class_entropy", "parzen"} <= set(report[part])
         assert report[part]["parzen"]["n_samples"] == 50 and math.isfinite(report[part]["parzen"]["mean"])
-    # the samples are those of mnist_gan.py --sample with the same seed
+    # the samples are those of npgan-mnist --sample with the same seed
     npy = os.path.join(out, "s.npy")
     mnist.main(["--checkpoint", os.path.join(out, "latest.npz"), "--sample", "50", "--sample-out", npy])
     np.testing.assert_array_equal(np.load(npy), evaluation.sample_images(os.path.join(out, "latest.npz"), 50))

@@ -198,11 +198,12 @@ def test_a_folder_holding_a_run_is_refused_and_left_untouched_unless_overwrite(t
 def test_stale_temporary_files_are_removed_at_the_next_start(tmp_path, data_dir, capsys):
     out = tmp_path / "run"
     out.mkdir()
-    for name in (TEMP_PREFIX + "abc.npz", ".tmp-old.npz"):  # the second: npgan 0.2's temp names
+    for name in (TEMP_PREFIX + "abc.npz", TEMP_PREFIX + "def.csv", ".tmp-old.npz"):  # the last: npgan 0.2's names
         (out / name).write_bytes(b"half a checkpoint")
+    (out / (TEMP_PREFIX + "xyz.json")).write_bytes(b"{")  # another command's file being written right now
     code, _ = train(tmp_path, data_dir, "--epochs", "1")
-    assert code == 0 and "removed 2 temporary file(s)" in capsys.readouterr().out
-    assert not [n for n in os.listdir(out) if n.startswith((TEMP_PREFIX, ".tmp-"))]
+    assert code == 0 and "removed 3 temporary file(s)" in capsys.readouterr().out
+    assert [n for n in os.listdir(out) if n.startswith((TEMP_PREFIX, ".tmp-"))] == [TEMP_PREFIX + "xyz.json"]
 
 
 def test_a_second_process_cannot_write_into_a_live_run(tmp_path, data_dir, capsys):
@@ -324,6 +325,9 @@ def test_the_offline_subset_keeps_the_presets_updates_per_epoch(tmp_path, monkey
     assert "each epoch goes over them 1500 times" in capsys.readouterr().out
     with pytest.warns(mnist.OfflineSubsetWarning):
         assert len(load_training_set(None, presets.recipe("paper").train_images)[0]) == 40 * 1250
+    with pytest.warns(mnist.OfflineSubsetWarning):  # --train-images keeps the first N, then repeats them
+        images, labels, _ = load_training_set(None, 10)
+    assert images.shape == (10, 784) and len(labels) == 10
     full = tmp_path / "full"
     full.mkdir()
     write_split(full, "train", 96)

@@ -131,3 +131,20 @@ def test_a_folder_named_like_a_glob_pattern_is_only_itself(run_dir, data_dir, tm
     (tmp_path / "a" / "latest.npz").write_bytes((run_dir / "latest.npz").read_bytes())
     code, _ = cli(TINY + ["--epochs", "1", "--data-dir", data_dir, "--out", str(tmp_path / "[ab]")], capsys)
     assert code == 0 and (tmp_path / "[ab]" / "latest.npz").exists()
+
+
+@pytest.mark.parametrize("signum, code, word", [(signal.SIGINT, 130, "interrupted"),
+                                                (signal.SIGTERM, 143, "terminated")])
+def test_a_signal_while_training_saves_latest_and_exits_with_its_status(data_dir, tmp_path, signum, code, word):
+    """The first signal is a request: the run finishes its iteration, saves latest.npz and exits 130 for Ctrl-C,
+    143 for SIGTERM (the shells' 128 + signal number), saying where to resume."""
+    script = ("import os, signal, sys, threading; from npgan.cli.mnist import main; "
+              f"threading.Timer(1.0, os.kill, (os.getpid(), {int(signum)})).start(); sys.exit(main(sys.argv[1:]))")
+    out = tmp_path / "run"
+    result = subprocess.run([sys.executable, "-c", script, *TINY, "--epochs", "1000", "--data-dir", data_dir,
+                             "--out", str(out)], capture_output=True, text=True, timeout=120,
+                            env=dict(os.environ, PYTHONPATH=ROOT))
+    assert result.returncode == code, result.stderr
+    assert f"{word} at epoch" in result.stdout and "--resume" in result.stdout, result.stdout
+    assert "Traceback" not in result.stderr and (out / "latest.npz").exists()
+    assert not [name for name in os.listdir(out) if name.startswith(".npgan-tmp-")]

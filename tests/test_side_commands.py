@@ -1,4 +1,4 @@
-"""The side commands a hostile new user tried — examples/evaluate.py (npgan.cli.evaluate), examples/figures.py
+"""The side commands a hostile new user tried — npgan-evaluate (npgan.cli.evaluate), npgan-figures
 (npgan.cli.figures) and examples/train_classifier.py (npgan.cli.train_classifier) — end every bad input in one clear line
 and a non-zero exit (argparse's 2 for a flag, 1 for a file, 130 for Ctrl-C), with nothing written and an
 existing file unchanged byte for byte; and Figures 2 and 3 draw for every preset, conditional or not."""

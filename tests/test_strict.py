@@ -315,7 +315,7 @@ def test_the_mnist_example_runs_on_the_strict_backend(tmp_path):
     data_dir = tmp_path / "mnist"
     data_dir.mkdir()
     write_split(data_dir, "train", 64)
-    from npgan.cli import mnist as example  # the command line behind examples/mnist_gan.py
+    from npgan.cli import mnist as example  # npgan-mnist, built from the pieces examples/mnist_gan.py wires
     out = tmp_path / "run"
     assert example.main(["--backend", "strict", "--epochs", "1", "--batch-size", "16", "--z-dim", "8",
                          "--hidden", "8", "--data-dir", str(data_dir), "--out", str(out), "--no-progress"]) == 0

@@ -14,15 +14,12 @@ from npgan.backend import BackendUnavailableError, UnknownBackendError
 from npgan.checkpoint import CheckpointError
 from npgan.distributed.comm import launched_rank
 from npgan.settings import SettingError
+from npgan.training.signals import Terminated
 
 # What any command reports as the user's mistake: a backend it cannot use, a file that is not a checkpoint,
 # a file or folder it cannot read or write. Each command adds its own (missing data, a bad run folder, ...).
 USER_ERRORS = (BackendUnavailableError, UnknownBackendError, CheckpointError, OSError)
 INTERRUPTED, TERMINATED = 130, 143  # the shells' 128 + signal number
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the program is, so that `finally` blocks and atomic writes clean up as for Ctrl-C."""
 
 
 def _raise_terminated(signum, frame):
@@ -50,9 +47,9 @@ def run_command(job, prog, user_errors=(), parser=None):
     Ctrl-C as `prog: interrupted` (exit 130) and SIGTERM as `prog: terminated` (exit 143). Anything else
     is a bug in npgan, and keeps its traceback."""
     try:
-        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+        previous, installed = signal.signal(signal.SIGTERM, _raise_terminated), True
     except ValueError:  # not the main thread: signals stay as they are
-        previous = None
+        previous, installed = None, False
     try:
         return job()
     except SettingError as error:
@@ -71,5 +68,5 @@ def run_command(job, prog, user_errors=(), parser=None):
         say(f"\n{prog}: interrupted")
         return INTERRUPTED
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        if installed:  # None: the handler was set outside Python; the default is the closest Python can restore
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)

@@ -26,7 +26,7 @@ from npgan.evaluation.plots import plot_over_epochs
 from npgan.evaluation.report import (MAX_SAMPLES, MIN_SAMPLES, describe, epoch_checkpoints, evaluate_over_epochs,
                                      format_table, reference, sample_images, score)
 from npgan.settings import SettingError, check_int, check_output_file
-from npgan.training.checkpoints import load_run_checkpoint, non_finite
+from npgan.training.checkpoints import check_generator_finite, load_run_checkpoint
 PROG = "npgan-evaluate"
 
 
@@ -86,12 +86,7 @@ def check_arguments(args):
                               f"one with examples/train_classifier.py --out {args.classifier}), or leave "
                               f"--classifier out to use the cached one (trained on first use)")
     for _, path in checkpoints:
-        saved = load_run_checkpoint(path)
-        bad = non_finite(saved.state["trainer"].get("G", {})) + \
-            [f"average's {name}" for name in non_finite(saved.state.get("ema", {}).get("G", {}))]
-        if bad:
-            raise CheckpointError(f"{path}: the generator's {', '.join(bad[:3])} hold non-finite values (the run "
-                                  f"diverged); evaluate an earlier checkpoint")
+        check_generator_finite(load_run_checkpoint(path), advice="evaluate an earlier checkpoint")
     return checkpoints
 
 

@@ -7,8 +7,8 @@
 The child (a fresh `python`, in its own process group) defines the answer by running its cell, calls it on
 the inputs the parent sent (`Exercise.run`, on copies) and sends back only its outputs, as arrays of plain
 numbers: a JSON header and raw bytes, which the parent decodes without pickle and checks (names, dtypes,
-sizes). The verdict is computed in the parent, against inputs the answer never saw, so an answer can pass
-only by returning the right numbers. What the answers print goes nowhere: it could imitate the grader's
+sizes). The verdict is computed in the parent, against its own copy of the inputs, which the answer cannot
+reach (it works on copies in another process), so an answer can pass only by returning the right numbers. What the answers print goes nowhere: it could imitate the grader's
 lines. An answer that exits, is killed, loops past the time limit or garbles its reply fails for that
 reason; its process group is killed and the next exercise starts a fresh child. Leaving the `with` block by
 any route (Ctrl-C included) kills the child and anything it started in its group.
@@ -31,11 +31,12 @@ import time
 
 import numpy as np
 
+from npgan.threads import THREAD_VARIABLES
+
 LENGTH, HEAD = struct.Struct("<Q"), struct.Struct("<I")
 MAX_REPLY = 16 << 20  # bytes: the exercises' outputs are a few hundred numbers
 START_TIMEOUT = 120.0  # seconds for a fresh child to import numpy and npgan on a busy machine
 CHILD = "import sys; sys.path[0] = sys.argv[1]; from npgan.course.sandbox import child; child()"
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 class GraderError(RuntimeError):

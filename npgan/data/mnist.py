@@ -238,13 +238,14 @@ def load_training_set(data_dir=None, train_images=None, log=print):
     data = load_mnist("train", data_dir=data_dir)
     images = data.images[:train_images] if train_images else data.images
     labels = data.labels[:train_images] if train_images else data.labels
-    if data.is_subset:
-        passes = max(1, round((train_images or FULL_TRAIN_SIZE) / len(data.images)))
+    if data.is_subset:  # repeat what --train-images kept, as often as the full set's epoch would take
+        passes = max(1, round((train_images or FULL_TRAIN_SIZE) / len(images)))
         if log is not None:
-            log(f"offline subset: {len(data.images)} training digits, each epoch goes over them {passes} times "
+            log(f"offline subset: {len(images)} training digits, each epoch goes over them {passes} times "
                 f"(as many updates per epoch as full MNIST)")
-        images, labels = np.concatenate([data.images] * passes), np.concatenate([data.labels] * passes)
+        images, labels = np.concatenate([images] * passes), np.concatenate([labels] * passes)
     return images, labels, {"source": data.source, "path": data.path}
+
 
 def _how_to_provide(cache_dir):
     names = ", ".join(name + ".gz" for pair in FILES.values() for name in pair)

@@ -94,7 +94,7 @@ class Recipe:
 
 
 RECIPES = {
-    # Chosen by measurement (README "Choosing the defaults"): Adam with β1 = 0.5 at batch 256 reached all
+    # Chosen by measurement (docs/training.md, "Choosing the defaults"): Adam with β1 = 0.5 at batch 256 reached all
     # ten classes soonest on a 2-core CPU, where its epoch is also the fastest (about 9 s); the
     # quality-per-minute sweep (benchmarks/quality_curve.py) then doubled its learning rate and averaged
     # G (d = 0.99), which took FID at epoch 16–17 from 38 to 10: 15 epochs take about 3.5 minutes.

@@ -177,6 +177,18 @@ def apply_hyperparameters(trainer, recipe, changes):
             optimizer.betas = tuple(recipe.betas)
 
 
+def check_generator_finite(saved, average=True, advice="use an earlier checkpoint"):
+    """Refuse (CheckpointError naming the tensors) a checkpoint whose trained G, or with `average` its
+    average, holds NaN or inf. A diverged G is refused even when its average still looks finite: the next
+    update would spoil that too."""
+    bad = non_finite(saved.state["trainer"].get("G", {}))
+    if average:
+        bad += [f"average's {name}" for name in non_finite(saved.state.get("ema", {}).get("G", {}))]
+    if bad:
+        raise CheckpointError(f"{saved.path}: the generator's {', '.join(bad[:3])} hold{'s' if len(bad) == 1 else ''} "
+                              f"non-finite values (the run diverged); {advice}")
+
+
 def load_generator(path, backend=None, averaged=None):
     """(G, recipe) of a run checkpoint: G on `backend`, in eval mode. Refuses a generator whose weights are
     not all finite (a diverged run: sample from an earlier checkpoint).
@@ -188,13 +200,8 @@ def load_generator(path, backend=None, averaged=None):
         raise CheckpointError(f"{path}: the run kept no generator average (it was trained without --ema)")
     use_average = saved.recipe.ema is not None and averaged is not False
     G, _ = presets.build(saved.recipe)
-    trained = saved.state["trainer"].get("G", {})
-    weights = saved.state["ema"]["G"] if use_average else trained
-    # a diverged G is refused even when its average still looks finite: the next update would spoil it too
-    bad = non_finite(trained) + ([f"average's {name}" for name in non_finite(weights)] if use_average else [])
-    if bad:
-        raise CheckpointError(f"{path}: the generator's {', '.join(bad[:3])} hold{'s' if len(bad) == 1 else ''} "
-                              f"non-finite values (the run diverged); sample from an earlier checkpoint")
+    check_generator_finite(saved, use_average, "sample from an earlier checkpoint")
+    weights = saved.state["ema"]["G"] if use_average else saved.state["trainer"].get("G", {})
     try:
         G.load_state_dict(weights)
     except (StateDictMismatch, ValueError, TypeError) as error:

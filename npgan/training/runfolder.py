@@ -25,7 +25,7 @@ import os
 import re
 
 from npgan.checkpoint import TEMP_PREFIX, atomic_file
-from npgan.settings import SettingError
+from npgan.settings import SettingError, same_file
 
 try:
     import fcntl
@@ -34,7 +34,11 @@ except ImportError:  # Windows: no advisory locks; a second writer is then the u
 
 RUN_FILES = ("latest.npz", "metrics.csv", "history.jsonl", "curves.png", "grad_norms.csv", "grad_norms.png")
 RUN_PATTERNS = ("ckpt_epoch*.npz", "samples_epoch*.png")
-STALE_PATTERNS = (TEMP_PREFIX + "*", ".tmp-*.npz")  # the second: temp names of npgan before 0.3
+# The temporary files a killed run leaves (atomic_file's, named for the run's own kinds of output, so that a
+# command writing another file into the folder at that moment, npgan-evaluate --json say, keeps its own),
+# and the temp names of early 0.1.0.
+RUN_ENDINGS = (".npz", ".csv", ".jsonl", ".png")
+OLD_TEMP_PATTERN = ".tmp-*.npz"
 LOCK_NAME = ".npgan-lock"
 
 
@@ -49,6 +53,10 @@ class RunFolder:
 
     def file(self, name):
         return os.path.join(self.path, name)
+
+    def endings(self):
+        """The kinds of file this folder's run writes: a temporary file of one of them is the run's own."""
+        return RUN_ENDINGS
 
     def _pattern(self, pattern):
         """A glob pattern for files of this folder (a folder named with [ or * matches only itself)."""
@@ -78,7 +86,7 @@ class RunFolder:
         held = self.run_files()
         if not held or overwrite:
             return
-        if resume and os.path.dirname(os.path.abspath(resume)) == os.path.abspath(self.path):
+        if resume and same_file(os.path.dirname(os.path.abspath(resume)), self.path):
             return  # continuing the run that lives here
         shown = ", ".join(held[:3]) + (", ..." if len(held) > 3 else "")
         checkpoints = [name for name in held if name.endswith(".npz")]
@@ -105,7 +113,8 @@ class RunFolder:
                 raise RunFolderError(f"another npgan run is writing to {self.path!r}; wait for it to finish "
                                      "or choose another --out") from None
             self._lock = handle
-        stale = [p for pattern in STALE_PATTERNS for p in glob.glob(self._pattern(pattern))]
+        patterns = [TEMP_PREFIX + "*" + ending for ending in self.endings()] + [OLD_TEMP_PATTERN]
+        stale = [p for pattern in patterns for p in glob.glob(self._pattern(pattern))]
         for path in stale:
             os.remove(path)
         return len(stale)
@@ -203,7 +212,7 @@ class OutputFolder(RunFolder):
     user passes --overwrite, locked while in use, temporary files of a killed run removed when opened.
 
         out = OutputFolder(args.out, ["figure1.png", "metrics.csv", "frames/frame_*.png"])
-        out.check_available(args.overwrite)   # before any work: one line naming the folder and the flag
+        out.check_empty(args.overwrite)       # before any work: one line naming the folder and the flag
         with out:                             # creates and locks the folder
             ...                               # the work
             out.clear()                       # the earlier run's outputs go once the new ones are ready
@@ -223,7 +232,10 @@ class OutputFolder(RunFolder):
                             for p in glob.glob(os.path.join(glob.escape(self.path), pattern)))
         return found
 
-    def check_available(self, overwrite=False):
+    def endings(self):
+        return sorted({os.path.splitext(pattern)[1] for pattern in self.outputs} - {""})
+
+    def check_empty(self, overwrite=False):
         self.check_usable()
         held = self.run_files()
         if held and not overwrite:

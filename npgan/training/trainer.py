@@ -4,7 +4,7 @@
     trainer = Trainer(gan, Batches(images, batch_size=recipe.batch_size), recipe, "runs/mnist")
     log = trainer.extend(LogReport())              # metrics.csv            (npgan.training.extensions)
     trainer.extend(Snapshot(seed=0, every=5))      # ckpt_epochNNN.npz, latest.npz
-    result = trainer.run()                         # RunResult: "done", "interrupted" or "diverged"
+    result = trainer.run()                         # RunResult: "done", "interrupted", "terminated", "diverged"
 
 An epoch is `per_epoch` iterations of `gan.iteration` (k discriminator steps, one generator step). The
 extensions are called at four moments, each one whose trigger fires there (npgan.training.extensions):
@@ -15,7 +15,8 @@ extensions are called at four moments, each one whose trigger fires there (npgan
                  NonFiniteError on a NaN or inf in any loss, parameter or optimizer state: nothing is written)
     "epoch"      at an epoch's end (the history, the grid, the curves, the checkpoints)
     "stop"       after the iteration at which Ctrl-C or SIGTERM came (Snapshot: latest.npz); the run then
-                 returns "interrupted". A non-finite value returns "diverged", the last good checkpoint kept.
+                 returns "interrupted" (exit 130), or "terminated" for SIGTERM (143). A non-finite value returns
+                 "diverged", the last good checkpoint kept.
 
 The Trainer owns the run folder (refused if it holds another run, locked while the run writes) and what
 must happen on every rank of a data-parallel run (npgan.distributed.DataParallel): the records' transfer,
@@ -38,14 +39,14 @@ from npgan.training.signals import StopSignals, endless
 
 @dataclasses.dataclass
 class RunResult:
-    status: str        # "done" | "interrupted" | "diverged" | "complete" (resumed, nothing left to train)
+    status: str        # "done" | "interrupted" (Ctrl-C) | "terminated" (SIGTERM) | "diverged" | "complete"
     epoch: int         # the epoch a resume would continue in
     iterations: int
     latest: str        # the checkpoint to resume from (or the last good one)
 
     @property
     def exit_code(self):
-        return {"done": 0, "complete": 0, "interrupted": 130, "diverged": 1}[self.status]
+        return {"done": 0, "complete": 0, "interrupted": 130, "terminated": 143, "diverged": 1}[self.status]
 
 
 def iterations_per_epoch(recipe, n_images):
@@ -65,14 +66,16 @@ class Trainer:
     log_every: iterations between the records' transfers (one device sync each). overwrite: replace a run
     that `out` holds. parallel: the npgan.distributed.DataParallel that `gan` trains under, or None.
     log: where the run's lines go. interrupt_after: for tests, stop as Ctrl-C would after that iteration.
+    resume_with: how the user continues a stopped run, in the lines that say so (a command without --resume
+    of its own names one that has it).
     """
 
     def __init__(self, gan, loader, recipe, out, *, log_every=20, overwrite=False, parallel=None, log=print,
-                 interrupt_after=None):
+                 interrupt_after=None, resume_with="--resume"):
         self.gan, self.loader, self.recipe = gan, loader, recipe
         self.epochs, self.per_epoch = recipe.epochs, iterations_per_epoch(recipe, len(loader.images))
         self.folder, self.log_every, self.overwrite = RunFolder(out), log_every, overwrite
-        self.parallel, self.log, self.interrupt_after = parallel, log, interrupt_after
+        self.parallel, self.log, self.interrupt_after, self.resume_with = parallel, log, interrupt_after, resume_with
         self.writer = parallel is None or parallel.is_writer  # rank 0 alone writes
         self.latest = self.folder.file("latest.npz") if self.writer else None
         self.extensions = []
@@ -98,7 +101,7 @@ class Trainer:
     def run(self):
         """Train from where the run stands (epoch 1, or where `restore` left it) to `recipe.epochs`: the folder
         checked, opened and locked, the extensions initialized, then the epochs. Returns a RunResult."""
-        self.folder.check_available(self.resumed_from, self.overwrite)
+        self.folder.check_available(self.resumed_from, self.overwrite, self.resume_with)
         if self.parallel is not None and self.parallel.comm.size > 1:
             self.parallel.comm.barrier()  # every rank has checked the folder before rank 0 writes into it
         if self.epoch > self.epochs:
@@ -138,9 +141,10 @@ class Trainer:
                     if self.stopping:
                         self._sync_buffers()
                         self._call(extensions, "stop")
-                        self._say(f"interrupted at epoch {self.epoch}, iteration {self.gan.iterations}: saved "
-                                  f"{self.latest}; continue with --resume {self.latest}")
-                        return RunResult("interrupted", self.epoch, self.gan.iterations, self.latest)
+                        status = "terminated" if signals.terminated else "interrupted"
+                        self._say(f"{status} at epoch {self.epoch}, iteration {self.gan.iterations}: saved "
+                                  f"{self.latest}; continue with {self.resume_with} {self.latest}")
+                        return RunResult(status, self.epoch, self.gan.iterations, self.latest)
                 self._sync_buffers()
                 self._call(extensions, "epoch")
                 self.epoch, self.done_in_epoch = self.epoch + 1, 0
