@@ -148,3 +148,10 @@ def test_a_signal_while_training_saves_latest_and_exits_with_its_status(data_dir
     assert f"{word} at epoch" in result.stdout and "--resume" in result.stdout, result.stdout
     assert "Traceback" not in result.stderr and (out / "latest.npz").exists()
     assert not [name for name in os.listdir(out) if name.startswith(".npgan-tmp-")]
+
+
+def test_a_resume_with_another_seed_is_refused_before_the_data_are_read(run_dir, tmp_path, capsys):
+    """The data folder here does not exist: the seed is refused first, so no download or subset is tried."""
+    code, line = cli(["--resume", str(run_dir / "latest.npz"), "--out", str(run_dir), "--seed", "9",
+                      "--data-dir", str(tmp_path / "nowhere"), "--epochs", "2", "--no-progress"], capsys)
+    assert code == 1 and "was trained with seed 0; a resume keeps it (drop --seed)" in line, line

@@ -111,6 +111,7 @@ def train(args):
     else:
         recipe, resume = presets.recipe(changes.pop("arch", "slides"), **changes), None
     comm = distributed.world()  # one process without mpiexec; under `mpiexec -n P`, P ranks
+    training.check_setup(recipe, comm.size, resume, args.seed)  # the seed of a resume, the ranks: before the data
     ranks_share_cores(comm.local_size())  # P ranks on one machine: cores // P BLAS threads each
     images, labels, data = load_training_set(data_dir, recipe.train_images, log=print if comm.rank == 0 else None)
     result = training.train(recipe, images, config, backend=backend, resume=resume, changes=changes, data=data,

@@ -15,11 +15,11 @@ from npgan.training.checkpoints import (LAYOUT, ResumeError, RunCheckpoint, appl
                                         load_run_checkpoint, save_run_checkpoint)
 from npgan.training.extensions import (GRID_SIZE, EpochSummary, Extension, GradientFlow, LogReport, PlotCurves,
                                        ProgressBar, SampleGrid, Snapshot, Trigger)
-from npgan.training.run import RunConfig, train
+from npgan.training.run import RunConfig, check_setup, train
 from npgan.training.runfolder import OutputFolder, RunFolder, RunFolderError
 from npgan.training.trainer import RunResult, Trainer
 
-__all__ = ["train", "RunConfig", "RunResult", "Trainer", "Extension", "Trigger", "LogReport", "EpochSummary",
+__all__ = ["train", "check_setup", "RunConfig", "RunResult", "Trainer", "Extension", "Trigger", "LogReport", "EpochSummary",
            "ProgressBar", "GradientFlow", "SampleGrid", "PlotCurves", "Snapshot", "GRID_SIZE", "load_generator",
            "load_run_checkpoint", "save_run_checkpoint", "apply_changes", "RunCheckpoint", "LAYOUT", "RunFolder",
            "OutputFolder", "RunFolderError", "ResumeError", "CheckpointError"]

@@ -63,8 +63,9 @@ def train(recipe, images, config=None, *, backend=None, resume=None, changes=Non
     saved = load_run_checkpoint(resume) if resume else None
     if saved:
         recipe = apply_changes(saved, changes or {})
-        if config.seed is not None and saved.seed is not None and config.seed != saved.seed:
-            raise ResumeError(f"{saved.path} was trained with seed {saved.seed}; a resume keeps it (drop --seed)")
+    if recipe is None:
+        raise SettingError("recipe", "a new run needs a recipe (npgan.gan.presets.recipe)")
+    check_setup(recipe, 1 if comm is None else comm.size, saved, config.seed)
     seed = config.seed if config.seed is not None else saved.seed if saved and saved.seed is not None else 0
     images = _checked(recipe, images, labels, 1 if comm is None else comm.size)
     RunFolder(config.out).check_available(saved and saved.path, config.overwrite)  # before any work
@@ -97,12 +98,11 @@ def train(recipe, images, config=None, *, backend=None, resume=None, changes=Non
             parallel.close()
 
 
-def _checked(recipe, images, labels, ranks):
-    """The images a run trains on (with a conditional recipe's one-hot labels joined), once the recipe is
-    known to fit them and the ranks."""
-    if recipe is None:
-        raise SettingError("recipe", "a new run needs a recipe (npgan.gan.presets.recipe)")
-    iterations_per_epoch(recipe, len(images))
+def check_setup(recipe, ranks=1, saved=None, seed=None):
+    """What can be refused before the images are loaded: the recipe against the number of ranks, and a
+    resume's seed (a resumed run keeps its own). SettingError or ResumeError, naming the setting."""
+    if saved is not None and seed is not None and saved.seed is not None and seed != saved.seed:
+        raise ResumeError(f"{saved.path} was trained with seed {saved.seed}; a resume keeps it (drop --seed)")
     # The generator average needs nothing of its own under mpiexec: every rank applies the same G update,
     # so every rank's average is the same, and rank 0 re-estimates its BatchNorm statistics when it saves.
     if ranks > 1 and recipe.conditional:
@@ -110,6 +110,12 @@ def _checked(recipe, images, labels, ranks):
     if recipe.batch_size % ranks:
         raise SettingError("batch_size", f"{recipe.batch_size} must be divisible by the {ranks} ranks (each takes "
                            f"batch_size / {ranks} rows of every minibatch)")
+
+
+def _checked(recipe, images, labels, ranks):
+    """The images a run trains on (with a conditional recipe's one-hot labels joined), once the recipe is
+    known to fit them and the ranks (check_setup)."""
+    iterations_per_epoch(recipe, len(images))
     if not recipe.conditional:
         return images
     if labels is None:
