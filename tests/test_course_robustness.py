@@ -12,6 +12,7 @@ import time
 import numpy as np
 import pytest
 
+from commands import run_main
 from npgan.cli import course as cli
 from npgan.course import cells, sandbox
 from npgan.course.exercises import check
@@ -24,11 +25,7 @@ NOTEBOOK = os.path.join(ROOT, "notebooks", "01_backprop_by_hand.py")
 
 def run_cli(argv, capfd):
     """(exit status, stdout, the lines of stderr that are not argparse's usage); a traceback fails the test."""
-    try:
-        code = cli.main(argv)
-    except SystemExit as exit_info:
-        code = exit_info.code
-    out, err = capfd.readouterr()
+    code, out, err = run_main(cli.main, argv, capfd)
     return code, out, [line for line in err.splitlines() if line.strip() and not line.startswith(("usage:", " "))]
 
 

@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from commands import run_main
 from npgan.checkpoint import TEMP_PREFIX
 from npgan.cli.console import Terminated
 from npgan.gan import GANTrainer, NonFiniteLossError
@@ -43,12 +44,7 @@ EXAMPLES = {"gaussian_1d": (gaussian_1d, TINY_1D), "mixture_2d": (mixture_2d, TI
 def cli(main, argv, capsys):
     """(exit code, its one line) of main(argv): no traceback, and exactly one line on stderr when it fails
     (argparse's usage lines aside)."""
-    try:
-        code = main(argv)
-    except SystemExit as exit_:  # argparse
-        code = exit_.code
-    err = capsys.readouterr().err
-    assert "Traceback" not in err, err
+    code, _, err = run_main(main, argv, capsys)
     lines = [line for line in err.splitlines() if line.strip() and not line.startswith(("usage:", " "))]
     assert len(lines) == (1 if code else 0), err
     return code, lines[0] if lines else ""

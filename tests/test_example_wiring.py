@@ -10,6 +10,7 @@ import os
 
 import pytest
 
+from commands import run_main
 from idx_files import write_split
 from npgan.cli import evaluate as cli_evaluate
 from npgan.cli import figures as cli_figures
@@ -64,12 +65,7 @@ def read(folder, name):
 
 def one_line(main, argv, capsys):
     """(exit code, the error line) of a failing command: no traceback, exactly one `error:` line."""
-    try:
-        code = main(argv)
-    except SystemExit as exit_:  # argparse
-        code = exit_.code
-    err = capsys.readouterr().err
-    assert "Traceback" not in err, err
+    code, _, err = run_main(main, argv, capsys)
     lines = [line for line in err.splitlines() if "error:" in line]
     assert code != 0 and len(lines) == 1, err
     return code, lines[0]

@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+from commands import run_main
 from idx_files import idx_bytes, write, write_split
 from npgan.checkpoint import load_checkpoint, save_checkpoint
 from npgan.cli.mnist import main
@@ -33,12 +34,7 @@ def checkpoint(tmp_path_factory, data_dir):
 
 def cli(argv, capsys):
     """(exit code, the error line) of one command; asserts the error is a single line, no traceback."""
-    try:
-        code = main(argv)
-    except SystemExit as exit_:  # argparse
-        code = exit_.code
-    err = capsys.readouterr().err
-    assert "Traceback" not in err, err
+    code, _, err = run_main(main, argv, capsys)
     lines = [line for line in err.splitlines() if "error:" in line]
     assert len(lines) == (1 if code else 0), err
     return code, lines[0] if lines else ""

@@ -18,14 +18,6 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    from idx_files import write_split
-    directory = tmp_path_factory.mktemp("mnist")
-    write_split(directory, "train", 64)
-    return str(directory)
-
-
-@pytest.fixture(scope="module")
 def run_dir(tmp_path_factory, data_dir):
     out = tmp_path_factory.mktemp("run") / "slides"
     assert main(TINY + ["--epochs", "1", "--checkpoint-every", "1", "--data-dir", data_dir, "--out", str(out)]) == 0

@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 
+from commands import run_main
 from idx_files import write_split
 from npgan import backend as B
 from npgan import gan, optim, training
@@ -70,12 +71,7 @@ def clf(tmp_path_factory, data_dir):
 def cli(main, argv, capsys):
     """(exit code, the error line, stdout) of one command; asserts no traceback and that a failure says
     exactly one `error:` line (a success none)."""
-    try:
-        code = main(argv)
-    except SystemExit as exit_:  # argparse
-        code = exit_.code
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err, err
+    code, out, err = run_main(main, argv, capsys)
     lines = [line for line in err.splitlines() if "error:" in line]
     assert len(lines) == (1 if code not in (0, 130) else 0), err
     return code, lines[0] if lines else err.strip(), out
