@@ -1,0 +1,100 @@
+"""Datasets by name: the images a GAN trains on, with their shape, labels, provenance and identity.
+
+    data = load_dataset("mnist")                 # a Dataset: float32 images (N, D) in [0, 1], labels (N,)
+    data.image_shape, data.n_classes             # (28, 28), 10
+    data = training_set("mnist", train_images=50000)   # what a run trains on (the offline subset repeated)
+
+A :class:`Dataset` carries everything a run, a checkpoint and an evaluation need to know about its data:
+the images as rows (N, D) with D = prod(image_shape) (image_shape is (H, W) for grey images, (H, W, 3)
+for colour, None for plain vectors), integer labels 0..C−1 or None, where they came from (`source`,
+`path`) and a `checksum` of the split's values, so that a resume or a cached classifier can tell whether
+it sees the same data.
+"""
+import dataclasses
+import hashlib
+import math
+
+import numpy as np
+
+from npgan.data.mnist import FULL_TRAIN_SIZE, load_mnist
+
+DATASETS = ("mnist", "fashion-mnist", "kmnist", "sklearn-digits")
+MNIST_SHAPE = (28, 28)
+
+
+def fingerprint(images, labels=None):
+    """"sha256:" and the first 16 hex digits of the SHA-256 of the images' bytes (as float32, C order) and
+    the labels' (as int64): equal data give equal checksums on every machine."""
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(images, dtype=np.float32).data)
+    if labels is not None:
+        digest.update(np.ascontiguousarray(labels, dtype=np.int64).data)
+    return "sha256:" + digest.hexdigest()[:16]
+
+
+@dataclasses.dataclass(eq=False)
+class Dataset:
+    """Images as float32 rows (N, D) in [0, 1], optional int64 labels (N,) in 0..C−1, their shape and
+    where they came from. `checksum` is computed from the values when not given."""
+    name: str
+    images: np.ndarray
+    labels: np.ndarray = None
+    image_shape: tuple = None
+    source: str = ""
+    path: str = ""
+    checksum: str = ""
+
+    def __post_init__(self):
+        if self.image_shape is not None:
+            self.image_shape = tuple(int(side) for side in self.image_shape)
+            if math.prod(self.image_shape) != self.images.shape[1]:
+                raise ValueError(f"{self.name}: image_shape {self.image_shape} has "
+                                 f"{math.prod(self.image_shape)} values, the rows have {self.images.shape[1]}")
+        if not self.checksum:
+            self.checksum = fingerprint(self.images, self.labels)
+
+    def __len__(self):
+        return len(self.images)
+
+    @property
+    def dim(self):
+        """D, the width of a row."""
+        return self.images.shape[1]
+
+    @property
+    def n_classes(self):
+        """C, the number of classes (labels 0..C−1), or None without labels."""
+        return None if self.labels is None or not len(self.labels) else int(self.labels.max()) + 1
+
+    def info(self):
+        """What a checkpoint records about the data: {"dataset", "source", "path", "checksum"} (strings)."""
+        return {"dataset": self.name, "source": self.source, "path": str(self.path), "checksum": self.checksum}
+
+
+def load_dataset(name="mnist", split="train", data_dir=None, **kwargs):
+    """The `split` ("train" or "test") of the dataset called `name` (one of :data:`DATASETS`) as a
+    :class:`Dataset`. `data_dir` and the keyword arguments go to the dataset's loader (for MNIST:
+    npgan.data.mnist.load_mnist)."""
+    if name != "mnist":
+        raise ValueError(f"unknown dataset {name!r} (known: {', '.join(DATASETS)})")
+    data = load_mnist(split, data_dir=data_dir, **kwargs)
+    return Dataset("mnist", data.images, data.labels, MNIST_SHAPE, data.source, data.path)
+
+
+def training_set(name="mnist", data_dir=None, train_images=None, log=print):
+    """What a GAN run trains on: the training split of `name`, its first `train_images` rows when given.
+    The checksum stays the whole split's (the run records `train_images` beside it).
+
+    On MNIST's offline 5,000-digit subset (4,000 for training) an epoch goes over them as many times as
+    makes one epoch of full MNIST, so that a preset's epochs mean as many updates as on the full set (8
+    epochs of 15 updates would only draw blobs). `log`: where that note goes (None: nowhere)."""
+    data = load_dataset(name, "train", data_dir)
+    images = data.images[:train_images] if train_images else data.images
+    labels = None if data.labels is None else data.labels[:train_images] if train_images else data.labels
+    if data.source == "offline-subset":  # repeat what train_images kept, as often as the full set's epoch takes
+        passes = max(1, round((train_images or FULL_TRAIN_SIZE) / len(images)))
+        if log is not None:
+            log(f"offline subset: {len(images)} training digits, each epoch goes over them {passes} times "
+                f"(as many updates per epoch as full MNIST)")
+        images, labels = np.concatenate([images] * passes), np.concatenate([labels] * passes)
+    return dataclasses.replace(data, images=images, labels=labels)
