@@ -38,7 +38,8 @@ setup(
         "mpi": mpi,
         "bench": ["torch>=2.0", "dezero==0.0.13"] + examples,  # DeZero: the speed table's third column
     },
-    entry_points={"console_scripts": ["npgan-mnist = npgan.cli.mnist:main",
+    entry_points={"console_scripts": ["npgan-train = npgan.cli.train:main",
+                                      "npgan-mnist = npgan.cli.mnist:main",
                                       "npgan-evaluate = npgan.cli.evaluate:main",
                                       "npgan-figures = npgan.cli.figures:main"]},
     license="MIT",

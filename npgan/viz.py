@@ -23,17 +23,18 @@ def pyplot():
     return plt
 
 
-def image_grid(images, nrow=10, side=28, pad=2):
-    """Tile (N, side²) images in [0, 1] into one (rows·(side+pad)+pad, ...) float32 array (host)."""
-    images = np.clip(to_cpu(images), 0.0, 1.0).reshape(-1, side, side)
-    n = images.shape[0]
-    ncol = nrow
-    nrows = -(-n // ncol)
-    grid = np.ones((nrows * (side + pad) + pad, ncol * (side + pad) + pad), np.float32)
+def image_grid(images, nrow=10, image_shape=(28, 28), pad=2):
+    """Tile images in [0, 1] (rows (N, H·W) or (N, H·W·3), or arrays of `image_shape`) into one float32
+    host array: (rows·(H+pad)+pad, nrow·(W+pad)+pad), with a third axis of 3 for colour images; the
+    padding is white."""
+    height, width = image_shape[:2]
+    images = np.clip(to_cpu(images), 0.0, 1.0).reshape(-1, *image_shape)
+    nrows = -(-images.shape[0] // nrow)
+    grid = np.ones((nrows * (height + pad) + pad, nrow * (width + pad) + pad, *image_shape[2:]), np.float32)
     for index, image in enumerate(images):
-        r, c = divmod(index, ncol)
-        top, left = pad + r * (side + pad), pad + c * (side + pad)
-        grid[top:top + side, left:left + side] = image
+        r, c = divmod(index, nrow)
+        top, left = pad + r * (height + pad), pad + c * (width + pad)
+        grid[top:top + height, left:left + width] = image
     return grid
 
 
@@ -49,12 +50,16 @@ def save_figure(fig, path, **options):
     return path
 
 
-def save_grid(images, path, nrow=10):
-    """Save images (N, 784) in [0, 1] as one PNG grid, white digits on black as in MNIST (atomically: a
-    reader sees the old grid or the new one)."""
+def save_grid(images, path, nrow=10, image_shape=(28, 28)):
+    """Save images in [0, 1] (rows of `image_shape`: (H, W) grey, drawn white on black as MNIST's digits,
+    or (H, W, 3) colour) as one PNG grid, atomically: a reader sees the old grid or the new one. Images
+    smaller than 28 pixels are enlarged (each pixel a block) so that the grid stays legible."""
     import matplotlib.image
+    grid = image_grid(images, nrow, image_shape)
+    scale = max(1, -(-28 // max(image_shape[:2])))
+    grid = grid.repeat(scale, axis=0).repeat(scale, axis=1)
     with atomic_file(path) as f:
-        matplotlib.image.imsave(f, image_grid(images, nrow), cmap="gray", vmin=0.0, vmax=1.0, format="png")
+        matplotlib.image.imsave(f, grid, cmap="gray", vmin=0.0, vmax=1.0, format="png")
     return path
 
 

@@ -117,7 +117,7 @@ def _not_a_checkpoint(tmp_path, kind, checkpoint):
         message = "damaged run checkpoint"
     elif kind == "other-architecture":  # weights of one arch under the recipe of another
         state["recipe"] = state["recipe"].replace('"hidden": 8', '"hidden": 16')
-        message = "its weights do not fit the 'slides' GAN (z_dim 8, hidden 16)"
+        message = "its weights do not fit the 'slides' GAN (z_dim 8, hidden 16, 28×28 images)"
     elif kind == "nan-weights":
         state["trainer"]["G"]["0.weight"][0, 0] = np.nan
         message = "holds non-finite values (G/0.weight): the run had diverged"
@@ -152,7 +152,7 @@ def test_a_paper_checkpoint_resumed_as_slides_names_both(tmp_path, data_dir, cap
                  "--data-dir", data_dir, "--out", str(out)]) == 0
     capsys.readouterr()
     code, line = cli(["--resume", str(out / "latest.npz"), "--arch", "slides", "--out", str(out)], capsys)
-    assert code == 1 and "holds a 'paper' GAN (z_dim 100, hidden 16); --arch slides asks for another" in line
+    assert code == 1 and "holds a 'paper' GAN (z_dim 100, hidden 16, 28×28 images); --arch slides asks for another" in line
 
 
 def _idx_folder(tmp_path, damage):

@@ -74,7 +74,9 @@ def test_a_short_run_writes_samples_curves_logs_and_checkpoints(tmp_path, data_d
     assert [json.loads(line)["epoch"] for line in read(out, "history.jsonl").splitlines()] == [1, 2]
     state = load_checkpoint(os.path.join(out, "latest.npz"))
     assert state["layout"] == checkpoints.LAYOUT
-    assert state["run"] == {"seed": 3, "images": 96, "data_source": "data_dir", "data_path": data_dir}
+    run = dict(state["run"])
+    assert run.pop("data_checksum").startswith("sha256:")
+    assert run == {"seed": 3, "images": 96, "data_dataset": "mnist", "data_source": "data_dir", "data_path": data_dir}
     assert state["progress"] == {"epoch": 3, "done_in_epoch": 0}
     assert state["trainer"]["counters"]["g_updates"] == 2 * PER_EPOCH
 
@@ -234,7 +236,7 @@ def test_resume_applies_a_new_lr_and_a_longer_run(tmp_path, data_dir, capsys):
 
 @pytest.mark.parametrize("flags, message", [
     (["--batch-size", "32"], "batch_size = 16; a resume cannot change it to 32"),
-    (["--arch", "paper"], "holds a 'slides' GAN (z_dim 8, hidden 8); --arch paper asks for another"),
+    (["--arch", "paper"], "holds a 'slides' GAN (z_dim 8, hidden 8, 28×28 images); --arch paper asks for another"),
     (["--seed", "4"], "trained with seed 3; a resume keeps it"),
 ])
 def test_resume_refuses_flags_the_state_cannot_follow(tmp_path, data_dir, capsys, flags, message):

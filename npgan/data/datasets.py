@@ -17,9 +17,21 @@ import math
 import numpy as np
 
 from npgan.data.mnist import FULL_TRAIN_SIZE, load_mnist
+from npgan.settings import SettingError
 
 DATASETS = ("mnist", "fashion-mnist", "kmnist", "sklearn-digits")
 MNIST_SHAPE = (28, 28)
+
+
+class DataError(ValueError):
+    """Data a user gave cannot be trained on; the message names the file and the problem."""
+
+
+def check_enough(data, batch_size):
+    """SettingError on batch_size, naming the data, unless `data` holds at least one minibatch of it."""
+    if len(data) < batch_size:
+        raise SettingError("batch_size", f"{len(data)} training images make no full iteration of {batch_size} "
+                           f"({data.path or data.name})")
 
 
 def fingerprint(images, labels=None):
@@ -81,7 +93,7 @@ def load_dataset(name="mnist", split="train", data_dir=None, **kwargs):
     return Dataset("mnist", data.images, data.labels, MNIST_SHAPE, data.source, data.path)
 
 
-def training_set(name="mnist", data_dir=None, train_images=None, log=print):
+def training_set(name="mnist", data_dir=None, train_images=None, log=print, path=None):
     """What a GAN run trains on: the training split of `name`, its first `train_images` rows when given.
     The checksum stays the whole split's (the run records `train_images` beside it).
 

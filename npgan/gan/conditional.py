@@ -1,10 +1,11 @@
 """The conditional GAN of the paper's §7: "a conditional generative model p(x | c) can be obtained by adding
 c as input to both G and D".
 
-The label c (one of 10 digits) enters as a one-hot row. Written as a GAN on the joint variable (x, c):
+The label c (one of C classes: the 10 digits of MNIST) enters as a one-hot row. Written as a GAN on the
+joint variable (x, c):
 
     real rows:  [x, c]                with (x, c) from the data            (D's input: x joined with c)
-    fake rows:  [G([z, c′]), c′]      with z ~ p_g(z), c′ uniform on 0..9  (G's input: z joined with c′)
+    fake rows:  [G([z, c′]), c′]      with z ~ p_g(z), c′ uniform on 0..C−1 (G's input: z joined with c′)
 
 so D learns p_data(x, c) against p(c′)·p_g(x | c′), and at the optimum p_g(x | c) = p_data(x | c). The
 trainer (npgan.gan) is unchanged: the noise sampler joins c′ to z (`LabelledNoise`), the data rows carry
@@ -41,7 +42,7 @@ def one_hot(labels, xp=np, dtype=np.float32, n_classes=N_CLASSES):
 
 
 def join_labels(images, labels, n_classes=N_CLASSES):
-    """The conditional training rows [x, one_hot(y)]: float32 host (N, 784 + 10), so each minibatch still
+    """The conditional training rows [x, one_hot(y)]: float32 host (N, D + C), so each minibatch still
     crosses to the device as one array (npgan.data.Batches)."""
     labels = np.asarray(labels)
     if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer):
@@ -97,10 +98,10 @@ class LabelledNoise:
 
 
 def class_labels(n, n_classes=N_CLASSES):
-    """0, 1, ..., 9, 0, 1, ... : n labels covering every class equally (the default for sampling)."""
+    """0, 1, ..., C − 1, 0, 1, ... : n labels covering every class equally (the default for sampling)."""
     return np.arange(n) % n_classes
 
 
 def grid_labels(per_class=10, n_classes=N_CLASSES):
-    """The class grid's labels: row i (of `per_class` images) shows digit i."""
+    """The class grid's labels: row i (of `per_class` images) shows class i."""
     return np.repeat(np.arange(n_classes), per_class)

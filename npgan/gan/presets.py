@@ -1,4 +1,9 @@
-"""The three MNIST GAN presets (`--arch`): their generator, discriminator and training recipe.
+"""The three GAN presets (`--arch`): their generator, discriminator and training recipe.
+
+The presets were made for MNIST; the data decide the shapes. A recipe records the data's `image_shape`
+((H, W) grey, (H, W, 3) colour, None for plain vectors), their width `data_dim` = H·W(·3) and, for a
+conditional run, `n_classes`; G's output and D's input take that width. A recipe made without data
+describes MNIST (28 × 28, 10 classes); :func:`fit_data` sets the fields from the data a run trains on.
 
 - `slides`   the lecture-slides MLP GAN (the default): Linear+BatchNorm1d+ReLU blocks in G, Linear+LeakyReLU(0.2)
              blocks in D.
@@ -10,6 +15,7 @@ A recipe is the preset's defaults; any command-line flag overrides its field. Ev
 when it is made (:func:`recipe`, ``Recipe(...)``): a bad field raises :class:`SettingError` naming it and
 its allowed range, before anything is built or written.
 """
+import math
 from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
@@ -23,7 +29,8 @@ from npgan.nn import init
 from npgan.nn.losses import GENERATOR_LOSSES
 from npgan.settings import SettingError, check_choice, check_float, check_int
 
-IMAGE_DIM = 784
+MNIST_SHAPE = (28, 28)
+IMAGE_DIM = 784  # MNIST's width: the default data_dim
 ARCHS = ("slides", "paper", "tutorial")
 OPTIMIZERS = ("sgd", "adam")
 
@@ -50,6 +57,9 @@ class Recipe:
     train_images: int = None   # use only the first N training images (the paper: 50,000)
     conditional: bool = False  # the paper's §7: the one-hot digit joins z at G's input and x at D's (npgan.gan.conditional)
     ema: float = None          # generator averaging: decay d of θ̄ ← d·θ̄ + (1 − d)·θ (None or 0: off)
+    image_shape: tuple = MNIST_SHAPE  # the data's: (H, W) grey, (H, W, 3) colour, None for vectors (fit_data)
+    data_dim: int = IMAGE_DIM  # G's output width and D's input width: prod(image_shape) for images
+    n_classes: int = N_CLASSES  # a conditional run's classes (its labels 0..n_classes − 1)
     notes: str = field(default="", repr=False)
 
     def __post_init__(self):
@@ -76,6 +86,16 @@ class Recipe:
         self.ema = check_float("ema", self.ema, 0.0, 1.0, high_open=True, optional=True) or None
         self.momentum_saturate_epoch = check_int("momentum_saturate_epoch", self.momentum_saturate_epoch,
                                                  optional=True)
+        self.data_dim = check_int("data_dim", self.data_dim)
+        self.n_classes = check_int("n_classes", self.n_classes, low=2)
+        if self.image_shape is not None:
+            shape = self.image_shape
+            if np.ndim(shape) != 1 or len(shape) not in (2, 3) or (len(shape) == 3 and shape[2] != 3):
+                raise SettingError("image_shape", f"must be (H, W) or (H, W, 3), or None for vectors; got {shape!r}")
+            self.image_shape = tuple(check_int("image_shape", side) for side in shape)
+            if math.prod(self.image_shape) != self.data_dim:
+                raise SettingError("image_shape", f"{self.image_shape} holds {math.prod(self.image_shape)} values, "
+                                   f"but data_dim is {self.data_dim}")
 
     def to_dict(self):
         return asdict(self)
@@ -90,6 +110,8 @@ class Recipe:
         values = dict(saved)
         if "betas" in values:
             values["betas"] = tuple(values["betas"])
+        if values.get("image_shape") is not None:
+            values["image_shape"] = tuple(values["image_shape"])
         return cls(**values)
 
 
@@ -120,6 +142,16 @@ def recipe(arch, **overrides):
     return replace(RECIPES[arch], **{k: v for k, v in overrides.items() if v is not None})
 
 
+def fit_data(r, image_shape, data_dim, n_classes=None):
+    """The recipe `r` sized for the data: their `image_shape` (None for vectors) and width `data_dim`, and a
+    conditional recipe's `n_classes` (from the labels; left as it is when None). SettingError when the
+    shape and the width disagree."""
+    changes = {"image_shape": image_shape, "data_dim": data_dim}
+    if n_classes is not None:
+        changes["n_classes"] = n_classes
+    return replace(r, **changes)
+
+
 def slides_generator(z_dim=64, hidden=128, out=IMAGE_DIM):
     """z_dim → h → 2h → 4h → 8h → out: Linear + BatchNorm1d + ReLU blocks, Sigmoid output."""
     widths = [z_dim, hidden, 2 * hidden, 4 * hidden, 8 * hidden]
@@ -146,12 +178,12 @@ def _fill(model, weight_fn, bias_value=0.0):
             init.constant_(param, bias_value)
 
 
-def paper_generator(z_dim=100, hidden=1200, pixel_means=None):
-    """goodfeli/adversarial mnist.yaml: z_dim → 1200 (ReLU) → 1200 (ReLU) → 784 (Sigmoid), weights
+def paper_generator(z_dim=100, hidden=1200, pixel_means=None, out=IMAGE_DIM):
+    """goodfeli/adversarial mnist.yaml: z_dim → 1200 (ReLU) → 1200 (ReLU) → out = 784 (Sigmoid), weights
     U(±0.05), biases 0, except the output bias: the logit of each pixel's mean intensity, so the untrained
     G already draws the average digit (pylearn2's `init_bias_target_marginals`)."""
     G = nn.Sequential(nn.Linear(z_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-                      nn.Linear(hidden, IMAGE_DIM), nn.Sigmoid())
+                      nn.Linear(hidden, out), nn.Sigmoid())
     _fill(G, lambda p: init.uniform_(p, 0.05))
     if pixel_means is not None:
         G[4].bias.data[...] = marginal_logits(pixel_means)
@@ -176,34 +208,35 @@ def paper_discriminator(hidden=240, pieces=5, inp=IMAGE_DIM):
     return D
 
 
-def tutorial_generator(z_dim=128, hidden=256):
-    """z_dim → 256 (ReLU) → 784 (Sigmoid), weights N(0, 0.01²), zero biases."""
-    G = nn.Sequential(nn.Linear(z_dim, hidden), nn.ReLU(), nn.Linear(hidden, IMAGE_DIM), nn.Sigmoid())
+def tutorial_generator(z_dim=128, hidden=256, out=IMAGE_DIM):
+    """z_dim → 256 (ReLU) → out = 784 (Sigmoid), weights N(0, 0.01²), zero biases."""
+    G = nn.Sequential(nn.Linear(z_dim, hidden), nn.ReLU(), nn.Linear(hidden, out), nn.Sigmoid())
     _fill(G, lambda p: init.normal_(p, 0.01))
     return G
 
 
 def tutorial_discriminator(hidden=256, inp=IMAGE_DIM):
-    """784 → 256 (ReLU) → 1 logit, weights N(0, 0.01²), zero biases."""
+    """inp = 784 → 256 (ReLU) → 1 logit, weights N(0, 0.01²), zero biases."""
     D = nn.Sequential(nn.Linear(inp, hidden), nn.ReLU(), nn.Linear(hidden, 1))
     _fill(D, lambda p: init.normal_(p, 0.01))
     return D
 
 
 def build(r, pixel_means=None):
-    """(G, D) for a recipe, on the host in float32 (move them with .to(backend)). A conditional recipe widens
-    G's input by the one-hot label and D's input likewise, and wraps G in ConditionOn."""
-    extra = N_CLASSES if r.conditional else 0
-    z_in, x_in = r.z_dim + extra, IMAGE_DIM + extra
+    """(G, D) for a recipe, on the host in float32 (move them with .to(backend)): G's output and D's input
+    are `r.data_dim` wide. A conditional recipe widens G's input by the one-hot label (`r.n_classes`
+    columns) and D's input likewise, and wraps G in ConditionOn."""
+    extra = r.n_classes if r.conditional else 0
+    z_in, x_in = r.z_dim + extra, r.data_dim + extra
     if r.arch == "slides":
-        G, D = slides_generator(z_in, r.hidden), slides_discriminator(r.hidden, x_in)
+        G, D = slides_generator(z_in, r.hidden, r.data_dim), slides_discriminator(r.hidden, x_in)
     elif r.arch == "paper":
-        G, D = paper_generator(z_in, r.hidden, pixel_means), paper_discriminator(inp=x_in)
+        G, D = paper_generator(z_in, r.hidden, pixel_means, r.data_dim), paper_discriminator(inp=x_in)
     elif r.arch == "tutorial":
-        G, D = tutorial_generator(z_in, r.hidden), tutorial_discriminator(r.hidden, x_in)
+        G, D = tutorial_generator(z_in, r.hidden, r.data_dim), tutorial_discriminator(r.hidden, x_in)
     else:
         raise ValueError(f"unknown arch {r.arch!r}")
-    return (ConditionOn(G) if r.conditional else G), D
+    return (ConditionOn(G, r.n_classes) if r.conditional else G), D
 
 
 def make_optimizer(r, params):
@@ -232,6 +265,7 @@ def build_trainer(r, pixel_means=None, backend=None, noise_sampler=None):
                          schedules=schedules, epoch_schedules=ramps, noise_sampler=noise_sampler, ema=average)
     if r.conditional:  # z ~ p_g(z) joined with a uniformly drawn one-hot label c′
         first = G.parameters()[0].data
-        trainer.noise_sampler = LabelledNoise(trainer.noise_sampler, B.get_array_module(first), first.dtype)
+        trainer.noise_sampler = LabelledNoise(trainer.noise_sampler, B.get_array_module(first), first.dtype,
+                                              r.n_classes)
     return trainer
 

@@ -1,20 +1,24 @@
 """The run checkpoint: its layout (versioned), loading it with errors that name the file, resuming with
 changed settings, and the generator it holds (`load_generator`; sampling it: npgan.gan.sampling).
 
-Layout ``npgan-run-2`` (one .npz, npgan.checkpoint: nested keys, no pickle)::
+Layout ``npgan-run-3`` (one .npz, npgan.checkpoint: nested keys, no pickle)::
 
-    layout    "npgan-run-2"
+    layout    "npgan-run-3"
     trainer   G, D, opt_G, opt_D (their state_dicts), counters, schedule_i
     loader    the data order: epoch, position, permutation
     rng       the run's random generators (JSON)
-    recipe    the training recipe (JSON, npgan.gan.presets.Recipe)
+    recipe    the training recipe (JSON, npgan.gan.presets.Recipe), with the data's image_shape, data_dim
+              and n_classes
     progress  epoch (the one to continue in), done_in_epoch (its iterations already done)
-    run       seed, images (the number of training images)
+    run       seed, images (the number of training images), and the data's data_dataset (its name, or
+              "files"), data_source, data_path, data_checksum (npgan.data.Dataset.info)
     ema       only when the recipe averages the generator (npgan.gan.ema): G (the averaged weights and
               BatchNorm buffers, as G's state_dict), decay, updates
 
-``npgan-run-1`` is the same without the `ema` section (and recipes without `ema`); it still loads.
-Files written by npgan 0.2 have no `layout` entry and no `run` section; they load as ``npgan-run-0``.
+``npgan-run-2`` (npgan 0.2) is the same without the data's shape, name and checksum: it still loads, as a
+run on MNIST (28 × 28, 10 classes). ``npgan-run-1`` is also without the `ema` section (and recipes without
+`ema`); it still loads. Files of the first npgan have no `layout` entry and no `run` section; they load as
+``npgan-run-0``.
 """
 import dataclasses
 import json
@@ -30,8 +34,8 @@ from npgan.gan.sampling import recipe_noise
 from npgan.nn.module import StateDictMismatch
 from npgan.settings import SettingError
 
-LAYOUT = "npgan-run-2"
-KNOWN_LAYOUTS = ("npgan-run-0", "npgan-run-1", LAYOUT)
+LAYOUT = "npgan-run-3"
+KNOWN_LAYOUTS = ("npgan-run-0", "npgan-run-1", "npgan-run-2", LAYOUT)
 SECTIONS = ("trainer", "loader", "rng", "recipe", "progress")
 # Recipe fields a resumed run may change; every other field describes the state itself.
 RESUMABLE = ("epochs", "lr", "momentum", "betas", "loss", "ema")
@@ -42,7 +46,8 @@ class ResumeError(ValueError):
 
 
 def describe(recipe):
-    return f"'{recipe.arch}' GAN (z_dim {recipe.z_dim}, hidden {recipe.hidden})"
+    data = "×".join(map(str, recipe.image_shape)) + " images" if recipe.image_shape else f"{recipe.data_dim}-vectors"
+    return f"'{recipe.arch}' GAN (z_dim {recipe.z_dim}, hidden {recipe.hidden}, {data})"
 
 
 @dataclasses.dataclass
@@ -54,7 +59,8 @@ class RunCheckpoint:
     done_in_epoch: int
     seed: int          # None for files of npgan 0.2
     images: int        # None for files of npgan 0.2
-    data: dict         # where the images came from: {"source": ..., "path": ...} (empty if not recorded)
+    data: dict         # the data: {"dataset", "source", "path", "checksum"} (what was recorded; "dataset"
+                       # is "mnist" for files before npgan-run-3)
 
     @property
     def iterations(self):
@@ -112,9 +118,11 @@ def load_run_checkpoint(path):
     if recipe.ema and not isinstance(state.get("ema"), dict):
         raise CheckpointError(f"{path}: its recipe averages the generator (ema {recipe.ema}) but it has no ema "
                               f"section")
+    data = {k[len("data_"):]: str(v) for k, v in run.items() if k.startswith("data_")}
+    if layout != LAYOUT:
+        data.setdefault("dataset", "mnist")  # every run before npgan-run-3 trained on MNIST
     return RunCheckpoint(str(path), state, recipe, epoch, done, _int_or_none(run.get("seed")),
-                         _int_or_none(run.get("images")),
-                         {k[len("data_"):]: v for k, v in run.items() if k.startswith("data_")})
+                         _int_or_none(run.get("images")), data)
 
 
 def non_finite(tree, prefix=""):
@@ -134,7 +142,8 @@ def _int_or_none(value):
 
 def save_run_checkpoint(path, trainer, loader, recipe, epoch, done_in_epoch, seed, data=None):
     """Write the run's state at the end of an iteration: it continues in `epoch` after `done_in_epoch`.
-    `data`: where the images came from ({"source": ..., "path": ...}), so a resume can find them again."""
+    `data`: the images' dataset, source, path and checksum (npgan.data.Dataset.info), so that a resume,
+    sampling and evaluation find them again."""
     run = {"seed": seed, "images": len(loader.images), **{f"data_{k}": str(v) for k, v in (data or {}).items()}}
     state = {"layout": LAYOUT, "trainer": trainer.state_dict(), "loader": loader.state_dict(), "rng": B.rng_state(),
              "recipe": json.dumps(recipe.to_dict()), "progress": {"epoch": epoch, "done_in_epoch": done_in_epoch},

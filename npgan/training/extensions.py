@@ -20,7 +20,7 @@ import numpy as np
 
 from npgan import backend as B
 from npgan import viz
-from npgan.gan.conditional import N_CLASSES, concat_forward, grid_labels, one_hot
+from npgan.gan.conditional import concat_forward, grid_labels, one_hot
 from npgan.gan.ema import standing_statistics
 from npgan.gan.sampling import recipe_noise, sample
 from npgan.gan.trainer import RECORD_FIELDS, sample_noise
@@ -29,6 +29,7 @@ from npgan.training.monitor import GradientFlowMonitor
 from npgan.training.progress import progress
 
 GRID_SIZE = 100  # samples in each epoch's grid, from a fixed noise batch
+GRID_COLUMNS = 10  # images per row of the grid (a conditional grid: one row per class)
 
 
 class Trigger:
@@ -144,23 +145,28 @@ class GradientFlow(Extension):
 
 class SampleGrid(Extension):
     """samples_epochNNN.png every `every` epochs and at the last: G's images of a fixed noise batch (its own
-    generator, seeded by the run's `seed`: the same batch after a resume); a conditional G draws digit i
-    in row i. When the run averages G (recipe.ema), the average is drawn, as evaluation uses it."""
+    generator, seeded by the run's `seed`: the same batch after a resume), drawn at the data's shape
+    (recipe.image_shape, colour included); a conditional G draws class i in row i. When the run averages G
+    (recipe.ema), the average is drawn, as evaluation uses it. Data without an image shape (vectors) get
+    no grid."""
 
     def __init__(self, seed, every=1):
         self.seed, self.trigger = seed, Trigger("epoch", every=every, last=True)
 
     def initialize(self, trainer):
-        recipe = trainer.recipe
-        z = sample_noise(GRID_SIZE, recipe.z_dim, recipe.noise, np, rng=np.random.default_rng([self.seed, 99]))
+        recipe = self.recipe = trainer.recipe
+        size = GRID_SIZE if not recipe.conditional else GRID_COLUMNS * recipe.n_classes
+        z = sample_noise(size, recipe.z_dim, recipe.noise, np, rng=np.random.default_rng([self.seed, 99]))
         if recipe.conditional:
-            z = concat_forward(z, one_hot(grid_labels(GRID_SIZE // N_CLASSES)))[0]
+            z = concat_forward(z, one_hot(grid_labels(GRID_COLUMNS, recipe.n_classes), n_classes=recipe.n_classes))[0]
         self.noise = B.to_device(z, trainer.loader.backend)
 
     def __call__(self, trainer):
+        if self.recipe.image_shape is None:
+            return
         G = trainer.gan.G if trainer.gan.ema is None else standing_average(trainer)
         path = trainer.folder.file(f"samples_epoch{trainer.epoch:03d}.png")
-        viz.save_grid(sample(G, len(self.noise), z=self.noise), path)
+        viz.save_grid(sample(G, len(self.noise), z=self.noise), path, GRID_COLUMNS, self.recipe.image_shape)
 
 
 class PlotCurves(Extension):
@@ -176,7 +182,7 @@ class PlotCurves(Extension):
 class Snapshot(Extension):
     """The run checkpoints (npgan.training.checkpoints): at an epoch's end ckpt_epochNNN.npz every `every`
     epochs, then latest.npz, in that order (a kill between them loses no periodic checkpoint); at a stop,
-    latest.npz. They record the run's `seed` and `data` ({"source", "path"}: where a resume finds the
+    latest.npz. They record the run's `seed` and `data` (npgan.data.Dataset.info(): where a resume finds the
     images). Called after the other extensions of the same moment (priority -1): the logs and figures are
     on disk before the checkpoint that they must agree with."""
     trigger = Trigger("epoch", "stop")

@@ -1,0 +1,180 @@
+"""The data decide the shapes (issue "Beyond MNIST"): a run sizes its nets from the data it gets (width, image
+shape, classes), records them in its checkpoints, and sampling, resume and the grids follow; MNIST's default
+run writes the same arrays as before the change; a checkpoint of npgan 0.2 (layout npgan-run-2) still loads as
+a 28 × 28 MNIST run."""
+import os
+import subprocess
+import sys
+
+import matplotlib.image
+import numpy as np
+import pytest
+
+from idx_files import write_split
+from npgan import gan, training
+from npgan.checkpoint import load_checkpoint
+from npgan.cli import train as cli_train
+from npgan.data import Dataset, toy
+from npgan.gan import presets
+from npgan.settings import SettingError
+from npgan.training import run
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+DATA = os.path.join(os.path.dirname(__file__), "data")
+BEFORE = "71c6697"  # npgan 0.2.0 as released: the last commit before the data decided the shapes
+TINY = dict(z_dim=4, hidden=8, batch_size=16, epochs=1)
+QUIET = dict(progress=False, log_every=1000)
+
+
+def _flatten(tree, prefix=""):
+    for name, value in tree.items():
+        if isinstance(value, dict):
+            yield from _flatten(value, f"{prefix}{name}/")
+        else:
+            yield prefix + name, np.asarray(value)
+
+
+def arrays(path):
+    """Every array of a checkpoint but its JSON strings and the run section (which gained the data's name)."""
+    state = load_checkpoint(path)
+    return {k: v for k, v in _flatten(state) if v.dtype.kind != "U" and not k.startswith("run/")}
+
+
+def test_a_layout_run_2_checkpoint_loads_as_a_28x28_mnist_run_and_samples_as_it_did():
+    """tests/data/npgan-run-2_tutorial.npz was written by npgan 0.2.0 (commit 71c6697's code), with the 4 samples
+    it drew beside it."""
+    path = os.path.join(DATA, "npgan-run-2_tutorial.npz")
+    saved = training.load_run_checkpoint(path)
+    assert saved.recipe.image_shape == (28, 28) and saved.recipe.data_dim == 784 and saved.recipe.n_classes == 10
+    assert saved.data == {"dataset": "mnist", "source": "data_dir", "path": "/somewhere/mnist"}
+    G, recipe = training.load_generator(path)
+    np.testing.assert_allclose(gan.sample(G, 4, recipe, seed=0),
+                               np.load(os.path.join(DATA, "npgan-run-2_tutorial_samples.npy")), rtol=0, atol=1e-6)
+
+
+def _git_archive(commit, dest):
+    try:
+        tar = subprocess.run(["git", "-C", ROOT, "archive", commit, "npgan"], capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip(f"needs the git history of npgan (commit {BEFORE}): a git clone, not an archive")
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=tar, check=True)
+
+
+def test_the_default_mnist_run_writes_the_same_arrays_as_npgan_0_2(tmp_path):
+    """Before and after, on this machine: npgan 0.2.0's npgan-mnist (from git) and today's npgan-mnist and
+    npgan-train --dataset mnist, same flags and seed: every array of latest.npz is byte-identical."""
+    old = tmp_path / "old"
+    old.mkdir()
+    _git_archive(BEFORE, old)
+    data_dir = tmp_path / "mnist"
+    data_dir.mkdir()
+    write_split(data_dir, "train", 512)
+    flags = ["--epochs", "1", "--seed", "5", "--data-dir", str(data_dir), "--no-progress", "--out"]
+    env = {**os.environ, "PYTHONPATH": str(old)}
+    done = subprocess.run([sys.executable, "-m", "npgan.cli.mnist", *flags, str(tmp_path / "before")], env=env,
+                          capture_output=True, text=True, cwd=str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert cli_train.main(flags + [str(tmp_path / "after")], "npgan-mnist", any_data=False) == 0
+    assert cli_train.main(["--dataset", "mnist"] + flags + [str(tmp_path / "train")]) == 0
+    before = arrays(tmp_path / "before" / "latest.npz")
+    for folder in ("after", "train"):
+        after = arrays(tmp_path / folder / "latest.npz")
+        assert sorted(after) == sorted(before)
+        for key, value in before.items():
+            assert after[key].dtype == value.dtype and after[key].tobytes() == value.tobytes(), (folder, key)
+    for name in ("samples_epoch001.png",):
+        assert open(tmp_path / "before" / name, "rb").read() == open(tmp_path / "after" / name, "rb").read()
+
+
+def colour_squares(n, side=16, seed=0):
+    """n colour images (side × side × 3) in [0, 1] of 3 classes: a red, green or blue square on grey noise."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 3
+    images = 0.2 * rng.random((n, side, side, 3), dtype=np.float32)
+    for index, label in enumerate(labels):
+        top, left = rng.integers(0, side // 2, size=2)
+        images[index, top:top + side // 2, left:left + side // 2, label] = 1.0
+    return Dataset("squares", images.reshape(n, -1), labels.astype(np.int64), (side, side, 3), "test", "memory")
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_a_colour_run_sizes_its_nets_draws_a_colour_grid_and_resumes_bit_identically(tmp_path, conditional):
+    data = colour_squares(96)
+    recipe = presets.recipe("slides", conditional=conditional, **{**TINY, "epochs": 2})
+    out, straight = str(tmp_path / "run"), str(tmp_path / "straight")
+    result = training.train(recipe, data, training.RunConfig(out=out, seed=2, interrupt_after=8, **QUIET))
+    assert result.status == "interrupted"
+    saved = training.load_run_checkpoint(os.path.join(out, "latest.npz"))
+    assert saved.recipe.image_shape == (16, 16, 3) and saved.recipe.data_dim == 768
+    assert saved.recipe.n_classes == 3 and saved.data["dataset"] == "squares"
+    assert saved.data["checksum"] == data.checksum
+    training.train(None, data, training.RunConfig(out=out, **QUIET), resume=os.path.join(out, "latest.npz"))
+    training.train(recipe, data, training.RunConfig(out=straight, seed=2, **QUIET))
+    a, b = arrays(os.path.join(out, "latest.npz")), arrays(os.path.join(straight, "latest.npz"))
+    assert all(a[k].tobytes() == b[k].tobytes() for k in b) and sorted(a) == sorted(b)
+    grid = matplotlib.image.imread(os.path.join(out, "samples_epoch002.png"))
+    rows = 3 if conditional else 10
+    assert grid.shape[:2] == (2 * (rows * 18 + 2), 2 * (10 * 18 + 2))  # 16-pixel images drawn at twice the size
+    assert np.ptp(grid[..., :3], axis=2).max() > 0.1  # colour, not grey
+    G, loaded = training.load_generator(os.path.join(out, "latest.npz"))
+    assert gan.sample(G, 5, loaded, seed=0).shape == (5, 768)
+
+
+def test_a_resume_refuses_other_data(tmp_path):
+    data = colour_squares(48)
+    out = str(tmp_path / "run")
+    training.train(presets.recipe("slides", **TINY), data, training.RunConfig(out=out, **QUIET))
+    other = colour_squares(48, seed=1)
+    with pytest.raises(training.ResumeError, match="trained on squares sha256:.*this data is squares"):
+        training.train(None, other, training.RunConfig(out=out, **QUIET), resume=os.path.join(out, "latest.npz"),
+                       changes={"epochs": 2})
+    with pytest.raises(training.ResumeError, match="768 wide, these images are 784 wide"):
+        training.train(None, np.zeros((48, 784), np.float32), training.RunConfig(out=out, **QUIET),
+                       resume=os.path.join(out, "latest.npz"), changes={"epochs": 2})
+
+
+def test_vectors_train_without_a_grid_and_sample_as_rows(tmp_path):
+    points = toy.ring_2d(256, np.random.default_rng(0)).astype(np.float32)
+    points = (points - points.min()) / np.ptp(points)  # in [0, 1], as the Sigmoid output draws
+    out = str(tmp_path / "run")
+    training.train(presets.recipe("tutorial", **TINY), points, training.RunConfig(out=out, **QUIET), image_shape=None)
+    assert not [name for name in os.listdir(out) if name.startswith("samples_")]
+    G, recipe = training.load_generator(os.path.join(out, "latest.npz"))
+    assert recipe.image_shape is None and recipe.data_dim == 2
+    assert gan.sample(G, 7, recipe, seed=0).shape == (7, 2)
+
+
+@pytest.mark.parametrize("shape, message", [
+    ((8, 8), "holds 64 values, but data_dim is 784"),
+    ((28, 28, 2), "must be .H, W. or .H, W, 3."),
+    ((28, 0), "image_shape"),
+])
+def test_an_image_shape_that_does_not_fit_the_data_is_one_setting_error(tmp_path, shape, message):
+    with pytest.raises(SettingError, match=message):
+        training.train(presets.recipe("slides", **TINY), np.zeros((32, 784), np.float32),
+                       training.RunConfig(out=str(tmp_path / "run"), **QUIET), image_shape=shape)
+    assert not os.path.exists(tmp_path / "run")
+
+
+def test_images_of_another_width_need_their_shape(tmp_path):
+    with pytest.raises(SettingError, match="the images are 64 wide, not 784 .*pass their image_shape"):
+        training.train(presets.recipe("slides", **TINY), np.zeros((32, 64), np.float32),
+                       training.RunConfig(out=str(tmp_path / "run"), **QUIET))
+
+
+def test_the_paper_preset_takes_its_widths_and_output_bias_from_the_data():
+    data = colour_squares(32)
+    recipe = presets.recipe("paper", z_dim=4, hidden=8, batch_size=16, epochs=1)
+    fitted = run.fit(recipe, data.images, data.labels, data.image_shape)
+    G, D = presets.build(fitted, pixel_means=data.images.mean(axis=0))
+    np.testing.assert_array_equal(G[4].bias.data, presets.marginal_logits(data.images.mean(axis=0)))
+    assert G[4].out_features == 768 and D[1].weight.data.shape[0] == 768  # D[1]: the first Maxout
+
+
+def test_npgan_mnist_has_no_dataset_flags_and_npgan_train_refuses_both(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli_train.main(["--dataset", "mnist"], "npgan-mnist", any_data=False)
+    assert exit_info.value.code == 2 and "unrecognized arguments: --dataset" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        cli_train.main(["--dataset", "kmnist", "--data", str(tmp_path)])
+    assert exit_info.value.code == 2 and "use one of them" in capsys.readouterr().err
