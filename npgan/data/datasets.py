@@ -9,6 +9,16 @@ the images as rows (N, D) with D = prod(image_shape) (image_shape is (H, W) for 
 for colour, None for plain vectors), integer labels 0..C−1 or None, where they came from (`source`,
 `path`) and a `checksum` of the split's values, so that a resume or a cached classifier can tell whether
 it sees the same data.
+
+The datasets by name (:data:`DATASETS`) and where each is looked for:
+
+- ``mnist``: npgan.data.mnist (``data_dir``, else ``$NPGAN_DATA_DIR``, the cache ``$XDG_CACHE_HOME/npgan/
+  mnist``, a download, the offline 5,000-digit subset).
+- ``fashion-mnist``, ``kmnist``: npgan.data.idx_datasets (``data_dir``, else the cache ``$XDG_CACHE_HOME/
+  npgan/<name>``, a download; no offline fallback, and ``$NPGAN_DATA_DIR`` stays MNIST's).
+
+Every mistake a user can make (a file that is not what it should be, data that are nowhere, too few images)
+raises a :class:`npgan.data.errors.DataError` whose message is one line naming the file.
 """
 import dataclasses
 import hashlib
@@ -16,7 +26,9 @@ import math
 
 import numpy as np
 
-from npgan.data.mnist import FULL_TRAIN_SIZE, load_mnist
+from npgan.data import idx_datasets
+from npgan.data.errors import DataError
+from npgan.data.mnist import load_mnist, training_rows
 
 DATASETS = ("mnist", "fashion-mnist", "kmnist", "sklearn-digits")
 MNIST_SHAPE = (28, 28)
@@ -73,28 +85,28 @@ class Dataset:
 
 def load_dataset(name="mnist", split="train", data_dir=None, **kwargs):
     """The `split` ("train" or "test") of the dataset called `name` (one of :data:`DATASETS`) as a
-    :class:`Dataset`. `data_dir` and the keyword arguments go to the dataset's loader (for MNIST:
-    npgan.data.mnist.load_mnist)."""
-    if name != "mnist":
-        raise ValueError(f"unknown dataset {name!r} (known: {', '.join(DATASETS)})")
-    data = load_mnist(split, data_dir=data_dir, **kwargs)
-    return Dataset("mnist", data.images, data.labels, MNIST_SHAPE, data.source, data.path)
+    :class:`Dataset`: float32 images (N, D) in [0, 1], int64 labels (N,) in 0..9.
+
+    mnist, fashion-mnist, kmnist: 28×28 grey (D = 784), 60,000 training and 10,000 test images (MNIST offline:
+    its 5,000-digit subset, 4,000 + 1,000). `data_dir` is the folder holding the files (see the module
+    docstring); the keyword arguments go to the dataset's loader (npgan.data.mnist.load_mnist, npgan.data.idx_datasets.load_idx_dataset)."""
+    if name == "mnist":
+        data = load_mnist(split, data_dir=data_dir, **kwargs)
+        return Dataset(name, data.images, data.labels, MNIST_SHAPE, data.source, data.path)
+    if name in idx_datasets.SOURCES:
+        images, labels, source, path = idx_datasets.load_idx_dataset(name, split, data_dir, **kwargs)
+        return Dataset(name, images, labels, MNIST_SHAPE, source, path)
+    raise DataError(f"unknown dataset {name!r} (known: {', '.join(DATASETS[:3])})")
 
 
 def training_set(name="mnist", data_dir=None, train_images=None, log=print):
-    """What a GAN run trains on: the training split of `name`, its first `train_images` rows when given.
-    The checksum stays the whole split's (the run records `train_images` beside it).
+    """What a GAN run trains on: the training split of the dataset `name`; its first `train_images` rows
+    when given. The checksum stays the whole split's (the run records `train_images` beside it).
 
     On MNIST's offline 5,000-digit subset (4,000 for training) an epoch goes over them as many times as
     makes one epoch of full MNIST, so that a preset's epochs mean as many updates as on the full set (8
-    epochs of 15 updates would only draw blobs). `log`: where that note goes (None: nowhere)."""
+    epochs of 15 updates would only draw blobs); npgan.data.mnist.training_rows does this for every dataset
+    and for npgan.data.mnist.load_training_set. `log`: where that note goes (None: nowhere)."""
     data = load_dataset(name, "train", data_dir)
-    images = data.images[:train_images] if train_images else data.images
-    labels = None if data.labels is None else data.labels[:train_images] if train_images else data.labels
-    if data.source == "offline-subset":  # repeat what train_images kept, as often as the full set's epoch takes
-        passes = max(1, round((train_images or FULL_TRAIN_SIZE) / len(images)))
-        if log is not None:
-            log(f"offline subset: {len(images)} training digits, each epoch goes over them {passes} times "
-                f"(as many updates per epoch as full MNIST)")
-        images, labels = np.concatenate([images] * passes), np.concatenate([labels] * passes)
+    images, labels = training_rows(data.images, data.labels, data.source, train_images, log)
     return dataclasses.replace(data, images=images, labels=labels)

@@ -27,10 +27,14 @@ def cache_dir(name):
 
 def urllib_fetch(url, dest, timeout=TIMEOUT_S):
     """Download `url` into the file `dest` (the default `fetch`; tests pass a fake one). A connection that
-    closes before the Content-Length it announced raises http.client.IncompleteRead."""
+    closes before the Content-Length it announced raises ConnectionError (http.client would return the
+    shorter body without a word)."""
     request = urllib.request.Request(url, headers={"User-Agent": "npgan"})
     with urllib.request.urlopen(request, timeout=timeout) as response, open(dest, "wb") as out:
         shutil.copyfileobj(response, out, 1 << 20)
+        announced, got = response.headers.get("Content-Length"), out.tell()
+    if announced is not None and announced.isdigit() and got != int(announced):
+        raise ConnectionError(f"the connection closed after {got} of the {announced} bytes announced")
 
 
 class DownloadError(DataError, OSError):

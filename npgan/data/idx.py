@@ -32,8 +32,8 @@ def read_idx(path, magic=None):
     Layout: a 4-byte big-endian magic number ``0x0000TTDD`` (TT the type code, 0x08 = unsigned byte; DD the
     number of dimensions), DD big-endian uint32 sizes, then the values in C order. Checks the magic (against
     `magic` when given), the sizes, and that the length is exactly header + data; anything else raises
-    :class:`DataFormatError` (alias MnistFormatError) naming the file. The data are read in blocks up to the size the header
-    declares, so a file that declares more than it holds fails without allocating the declared size.
+    :class:`DataFormatError` (alias MnistFormatError) naming the file. The data are read in blocks up to the
+    size the header declares, so a file that declares more than it holds fails without allocating it.
     """
     try:
         with _open(path) as f:
