@@ -1,6 +1,6 @@
-"""Data: datasets by name (MNIST, Fashion-MNIST, KMNIST) as a Dataset, the MNIST sources (IDX files, cache,
-download, offline 5k subset), a synthetic stand-in, the minibatch loader, and the errors a user's data can
-raise (every one a DataError, one line each)."""
+"""Data: datasets by name (MNIST, Fashion-MNIST, KMNIST, scikit-learn's 8×8 digits) as a Dataset, the
+MNIST sources (IDX files, cache, download, offline 5k subset), a synthetic stand-in, the minibatch loader,
+and the errors a user's data can raise (every one a DataError, one line each)."""
 from npgan.data.datasets import DATASETS, Dataset, fingerprint, load_dataset, training_set
 from npgan.data.download import DownloadError
 from npgan.data.errors import DataError, DataFormatError, DatasetNotFoundError, TooFewImagesError

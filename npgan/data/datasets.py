@@ -2,6 +2,7 @@
 
     data = load_dataset("mnist")                 # a Dataset: float32 images (N, D) in [0, 1], labels (N,)
     data.image_shape, data.n_classes             # (28, 28), 10
+    data = load_dataset("sklearn-digits", "test")       # (355, 64), image_shape (8, 8)
     data = training_set("mnist", train_images=50000)   # what a run trains on (the offline subset repeated)
 
 A :class:`Dataset` carries everything a run, a checkpoint and an evaluation need to know about its data:
@@ -16,6 +17,7 @@ The datasets by name (:data:`DATASETS`) and where each is looked for:
   mnist``, a download, the offline 5,000-digit subset).
 - ``fashion-mnist``, ``kmnist``: npgan.data.idx_datasets (``data_dir``, else the cache ``$XDG_CACHE_HOME/
   npgan/<name>``, a download; no offline fallback, and ``$NPGAN_DATA_DIR`` stays MNIST's).
+- ``sklearn-digits``: npgan.data.sklearn_digits (scikit-learn's own copy, or ``data_dir`` holding one).
 
 Every mistake a user can make (a file that is not what it should be, data that are nowhere, too few images)
 raises a :class:`npgan.data.errors.DataError` whose message is one line naming the file.
@@ -26,7 +28,7 @@ import math
 
 import numpy as np
 
-from npgan.data import idx_datasets
+from npgan.data import idx_datasets, sklearn_digits
 from npgan.data.errors import DataError
 from npgan.data.mnist import load_mnist, training_rows
 
@@ -88,15 +90,19 @@ def load_dataset(name="mnist", split="train", data_dir=None, **kwargs):
     :class:`Dataset`: float32 images (N, D) in [0, 1], int64 labels (N,) in 0..9.
 
     mnist, fashion-mnist, kmnist: 28×28 grey (D = 784), 60,000 training and 10,000 test images (MNIST offline:
-    its 5,000-digit subset, 4,000 + 1,000). `data_dir` is the folder holding the files (see the module
-    docstring); the keyword arguments go to the dataset's loader (npgan.data.mnist.load_mnist, npgan.data.idx_datasets.load_idx_dataset)."""
+    its 5,000-digit subset, 4,000 + 1,000). sklearn-digits: 8×8 grey (D = 64), 1,442 training and 355 test
+    images. `data_dir` is the folder holding the files (see the module docstring); the keyword arguments go
+    to the dataset's loader (npgan.data.mnist.load_mnist, npgan.data.idx_datasets.load_idx_dataset)."""
     if name == "mnist":
         data = load_mnist(split, data_dir=data_dir, **kwargs)
         return Dataset(name, data.images, data.labels, MNIST_SHAPE, data.source, data.path)
     if name in idx_datasets.SOURCES:
         images, labels, source, path = idx_datasets.load_idx_dataset(name, split, data_dir, **kwargs)
         return Dataset(name, images, labels, MNIST_SHAPE, source, path)
-    raise DataError(f"unknown dataset {name!r} (known: {', '.join(DATASETS[:3])})")
+    if name == "sklearn-digits":
+        images, labels, path = sklearn_digits.load_digits(split, data_dir, **kwargs)
+        return Dataset(name, images, labels, sklearn_digits.SHAPE, "sklearn", path)
+    raise DataError(f"unknown dataset {name!r} (known: {', '.join(DATASETS)})")
 
 
 def training_set(name="mnist", data_dir=None, train_images=None, log=print):
