@@ -3,7 +3,10 @@
     data = load_dataset("mnist")                 # a Dataset: float32 images (N, D) in [0, 1], labels (N,)
     data.image_shape, data.n_classes             # (28, 28), 10
     data = load_dataset("sklearn-digits", "test")       # (355, 64), image_shape (8, 8)
+    data = load_files("faces/")                  # your own: a .npz, a .npy or a folder of PNG/JPEG images
     data = training_set("mnist", train_images=50000)   # what a run trains on (the offline subset repeated)
+    data = training_set(path="faces/")           # the same for your own files
+    check_enough(data, batch_size=100)           # TooFewImagesError when it holds less than one batch
 
 A :class:`Dataset` carries everything a run, a checkpoint and an evaluation need to know about its data:
 the images as rows (N, D) with D = prod(image_shape) (image_shape is (H, W) for grey images, (H, W, 3)
@@ -25,15 +28,18 @@ raises a :class:`npgan.data.errors.DataError` whose message is one line naming t
 import dataclasses
 import hashlib
 import math
+import os
 
 import numpy as np
 
 from npgan.data import idx_datasets, sklearn_digits
-from npgan.data.errors import DataError
+from npgan.data.errors import DataError, TooFewImagesError
+from npgan.data.files import read_files
 from npgan.data.mnist import load_mnist, training_rows
 
 DATASETS = ("mnist", "fashion-mnist", "kmnist", "sklearn-digits")
 MNIST_SHAPE = (28, 28)
+FILES_NAME = "files"  # the name of a Dataset read from the user's own files
 
 
 def fingerprint(images, labels=None):
@@ -102,17 +108,38 @@ def load_dataset(name="mnist", split="train", data_dir=None, **kwargs):
     if name == "sklearn-digits":
         images, labels, path = sklearn_digits.load_digits(split, data_dir, **kwargs)
         return Dataset(name, images, labels, sklearn_digits.SHAPE, "sklearn", path)
-    raise DataError(f"unknown dataset {name!r} (known: {', '.join(DATASETS)})")
+    raise DataError(f"unknown dataset {name!r} (known: {', '.join(DATASETS)}; your own files: --data PATH)")
 
 
-def training_set(name="mnist", data_dir=None, train_images=None, log=print):
-    """What a GAN run trains on: the training split of the dataset `name`; its first `train_images` rows
-    when given. The checksum stays the whole split's (the run records `train_images` beside it).
+def load_files(path):
+    """Your own images at `path` — a .npz (``images``, optional ``labels``), a .npy, or a folder of same-size
+    PNG/JPEG images (class subfolders give labels) — as a :class:`Dataset` named "files": float32 rows
+    (N, D) in [0, 1], int64 labels or None, image_shape (H, W), (H, W, 3) or None (vectors). Its `path` is
+    the absolute path; the formats and their checks are npgan.data.files'. DataError (one line naming the
+    file) for anything it cannot take."""
+    images, labels, image_shape = read_files(path)
+    return Dataset(FILES_NAME, images, labels, image_shape, FILES_NAME, os.path.abspath(path))
+
+
+def training_set(name="mnist", data_dir=None, train_images=None, log=print, path=None):
+    """What a GAN run trains on: the training split of the dataset `name`, or, when `path` is given, the
+    user's files there (:func:`load_files`; `name` and `data_dir` are then ignored); its first
+    `train_images` rows when given. The checksum stays the whole split's (the run records `train_images`
+    beside it).
 
     On MNIST's offline 5,000-digit subset (4,000 for training) an epoch goes over them as many times as
     makes one epoch of full MNIST, so that a preset's epochs mean as many updates as on the full set (8
     epochs of 15 updates would only draw blobs); npgan.data.mnist.training_rows does this for every dataset
     and for npgan.data.mnist.load_training_set. `log`: where that note goes (None: nowhere)."""
-    data = load_dataset(name, "train", data_dir)
+    data = load_files(path) if path is not None else load_dataset(name, "train", data_dir)
     images, labels = training_rows(data.images, data.labels, data.source, train_images, log)
     return dataclasses.replace(data, images=images, labels=labels)
+
+
+def check_enough(data, batch_size):
+    """`data` (a Dataset) unchanged when it holds at least one batch of `batch_size` images, else
+    :class:`TooFewImagesError` naming its path (or its name)."""
+    if len(data) < batch_size:
+        raise TooFewImagesError(f"{data.path or data.name}: {len(data)} images, fewer than one batch of "
+                                f"{batch_size}: add images or lower --batch-size")
+    return data
