@@ -27,7 +27,14 @@
 # * **nearest training neighbours**, which catch what none of the above can: copying.
 #
 # All of it is `npgan.evaluation.metrics` and `npgan.evaluation.classifier`; the features come from npgan's own MNIST MLP, so
-# FID values here are comparable only with other FIDs from the same classifier.
+# FID values here are comparable only with other FIDs from the same classifier. You write three of the
+# measurements yourself — the Fréchet distance, the classes covered, and the modes of a 2-D mixture a
+# generator covers, the standard diagnosis of mode collapse — and the notebook then uses yours.
+#
+# Read alongside: [docs/evaluation.md](../docs/evaluation.md) (every metric, its protocol, and what the
+# default run scores) and [docs/mixture_2d.md](../docs/mixture_2d.md) (mode coverage on 2-D mixtures,
+# minimax against non-saturating, k = 1 against 5). Exercises are the `# EXERCISE:` cells; the grader,
+# `python -m npgan.course grade 04_judging_a_gan.py`, also runs hidden checks.
 
 # %%
 import os
@@ -45,8 +52,8 @@ from IPython.display import display
 
 import npgan
 from npgan import backend as B
-from npgan import optim, viz
-from npgan.data import Batches, load_mnist, train_validation_split
+from npgan import course, nn, optim, viz
+from npgan.data import Batches, load_mnist, toy, train_validation_split
 from npgan.evaluation import metrics
 from npgan.evaluation.classifier import MnistClassifier, train_classifier
 from npgan.gan import GANTrainer, presets
@@ -142,16 +149,74 @@ for ax, (name, images) in zip(axes, candidates.items()):
 show(fig)
 
 # %% [markdown]
+# ## Exercise: the Fréchet distance
+#
+# FID fits a Gaussian N(μ, Σ) to each set of features and reports the squared 2-Wasserstein distance
+# between the two Gaussians, ‖μ₁ − μ₂‖² + Tr Σ₁ + Tr Σ₂ − 2 Tr (Σ₁Σ₂)^½. The last term is the one to think
+# about: Σ₁Σ₂ is not symmetric, so a symmetric square root routine does not apply, and a general matrix
+# square root (`scipy.linalg.sqrtm`) returns complex round-off. But the trace of a square root is the sum
+# of the square roots of the eigenvalues. Why are the eigenvalues of Σ₁Σ₂ real and non-negative (compare
+# it with Σ₁^½ Σ₂ Σ₁^½)? Return the distance as a number.
+
+# %%
+# EXERCISE: frechet_distance
+def frechet_distance(mu1, s1, mu2, s2):
+    """FID between N(mu1, s1) and N(mu2, s2): means (F,), covariances (F, F). A number."""
+    ### BEGIN SOLUTION
+    eigenvalues = np.linalg.eigvals(s1 @ s2).real
+    trace_sqrt = np.sqrt(np.clip(eigenvalues, 0.0, None)).sum()
+    return float((mu1 - mu2) @ (mu1 - mu2) + np.trace(s1) + np.trace(s2) - 2.0 * trace_sqrt)
+    ### END SOLUTION
+
+
+# %%
+print(course.check("frechet_distance", frechet_distance))
+
+# %% [markdown]
+# <details><summary>The trace of the square root</summary>
+#
+# When Σ₁ is invertible, Σ₁Σ₂ = Σ₁^½ (Σ₁^½ Σ₂ Σ₁^½) Σ₁^-½ is similar to the symmetric positive semi-definite
+# A = Σ₁^½ Σ₂ Σ₁^½, so they share eigenvalues, real and ≥ 0; (Σ₁Σ₂)^½ has eigenvalues √λᵢ, and
+# Tr (Σ₁Σ₂)^½ = Σᵢ √λᵢ. In floating point `np.linalg.eigvals(s1 @ s2)` can return tiny imaginary parts and
+# tiny negative values: take the real part and clip at 0. npgan computes A's eigenvalues with `eigvalsh`
+# instead (`metrics.trace_sqrt_product`), which is symmetric by construction.
+# </details>
+#
+# ## Exercise: the classes a classifier sees
+#
+# Coverage asks how many of the 10 digits get at least 2 % of the samples, by the classifier's most
+# probable class. From the classifier's probabilities (N, C), return that count.
+
+# %%
+# EXERCISE: classes_covered
+def classes_covered(probs, min_fraction):
+    """How many of the C classes get at least `min_fraction` of the N samples' most probable labels."""
+    ### BEGIN SOLUTION
+    labels = probs.argmax(axis=1)
+    share = np.bincount(labels, minlength=probs.shape[1]) / len(labels)
+    return int((share >= min_fraction).sum())
+    ### END SOLUTION
+
+
+# %%
+print(course.check("classes_covered", classes_covered))
+
+# %% [markdown]
 # ## FID, score and coverage
+#
+# Each candidate through the classifier; FID and coverage by your functions (npgan's FID beside yours, as a
+# check), the classifier score and the entropy of the class histogram by npgan's.
 
 # %%
 results = {}
 for name, images in candidates.items():
     features, probs = clf.embed(images)
     results[name] = metrics.classifier_metrics(features, probs, test_stats)
-print(f"{'':>27} {'FID':>8} {'score':>7} {'classes':>8} {'entropy':>8}")
+    results[name]["your_fid"] = frechet_distance(*metrics.gaussian_stats(features), *test_stats)
+    results[name]["your_classes"] = classes_covered(probs, 0.02)
+print(f"{'':>27} {'FID':>8} {'(npgan)':>8} {'score':>7} {'classes':>8} {'entropy':>8}")
 for name, r in results.items():
-    print(f"{name:>27} {r['fid']:8.2f} {r['classifier_score']:7.2f} {r['classes_covered']:8d} "
+    print(f"{name:>27} {r['your_fid']:8.2f} {r['fid']:8.2f} {r['classifier_score']:7.2f} {r['your_classes']:8d} "
           f"{r['class_entropy']:8.3f}")
 
 # %% [markdown]
@@ -160,6 +225,21 @@ for name, r in results.items():
 # dropped modes (p(y) covers 5 classes, so the score stays near 5) and coverage names them. But **the
 # memoriser scores like real data on all three**: each of these metrics compares *distributions*, and a
 # copy of the training set has the right one.
+#
+# **Question 4 (written).** The memoriser's FID is as good as held-out real digits'. Explain why FID
+# cannot tell them apart, and name the measurement in this notebook that does. Then: a GAN that produced
+# only perfect 1s and 7s — what would FID, the classifier score and coverage each say about it?
+#
+# <!-- BEGIN ANSWER -->
+# FID compares the Gaussian fitted to the samples' features with the Gaussian of the test set's features:
+# only the first two moments of the distribution count, not where each sample comes from. A copy of the
+# training set is a sample from the same distribution as the test set, so its mean and covariance match up
+# to sampling noise, exactly as held-out digits do. The distance from each sample to its nearest training
+# image (below) tells them apart: 0 for every copy. A GAN drawing only 1s and 7s: coverage says 2 of 10
+# classes; the classifier score is at most about 2 (p(y) spread over two classes, exp of at most log 2);
+# FID is large, because the features' mean and covariance are those of two classes, far from the test
+# set's — it catches the dropped modes without saying which.
+# <!-- END ANSWER -->
 #
 # ## The Parzen-window estimate, and why it misleads
 #
@@ -250,10 +330,95 @@ ax_pairs.axis("off")
 show(fig)
 for name, (_, distance) in neighbours.items():
     print(f"{name:>27}: median distance {np.median(distance):.2f}")
-print(f"\nthe whole notebook ran in {time.perf_counter() - started_notebook:.0f} s")
+
 
 # %% [markdown]
 # The memoriser sits at distance 0; held-out digits and a GAN that generalises sit well away from it. A
 # GAN whose distances piled up near 0 would be copying, whatever its FID. Read the metrics together:
 # FID for overall fit, score and coverage for modes, nearest neighbours for copying, and samples with your
 # own eyes — and the Parzen number only beside the paper's.
+#
+# ## Mode collapse, diagnosed on a 2-D mixture
+#
+# On MNIST, "modes" are the ten digits, seen through a classifier. The mode-collapse literature counts
+# them directly on 2-D mixtures, where the modes are known: here 8 Gaussians on a ring of radius 2 with
+# std 0.02 (`toy.ring_2d`). The standard diagnosis ([docs/mixture_2d.md](../docs/mixture_2d.md)): a sample
+# is *high quality* when it lies within 3 standard deviations of its nearest mode's centre; a mode is
+# *covered* when at least `min_count` high-quality samples are nearest to it (20 of 2,500, 0.8 %). Write it:
+# return the number of modes covered and the fraction of high-quality samples.
+
+# %%
+# EXERCISE: modes_covered
+def modes_covered(samples, centres, std, min_count):
+    """samples (n, 2), centres (K, 2) of the mixture, its std: (modes covered, fraction of high-quality samples)."""
+    ### BEGIN SOLUTION
+    d2 = ((samples[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+    nearest = d2.argmin(axis=1)
+    good = np.sqrt(d2[np.arange(len(samples)), nearest]) <= 3.0 * std
+    counts = np.bincount(nearest[good], minlength=len(centres))
+    return int((counts >= min_count).sum()), float(good.mean())
+    ### END SOLUTION
+
+
+# %%
+print(course.check("modes_covered", modes_covered))
+
+# %% [markdown]
+# Now a GAN on the ring: G z ∈ ℝ⁸ → 64 → 64 → 2 (ReLU), D 2 → 64 → 64 → 1 (LeakyReLU(0.2)), Adam 2·10⁻³
+# (β₁ = ½) for both, the non-saturating loss, minibatches of 64, and a strong D: k = 5 discriminator steps
+# per generator step, for 1,500 generator steps. Your function diagnoses it as it trains, beside two
+# references whose answer we know: the data themselves, and a "generator" that draws only 2 of the 8 modes.
+
+# %%
+RING, RING_STD, SCALE = toy.ring_centres(8, 2.0), 0.02, 2.0  # the nets see x / 2: unit-sized inputs and outputs
+
+
+def ring_gan(k=5, steps=1500, seed=0, every=500, batch=64):
+    """The non-saturating GAN on the ring; {step: 2,500 samples of G (in data units)} every `every` steps."""
+    npgan.manual_seed(seed)
+    G = nn.Sequential(nn.Linear(8, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 2))
+    D = nn.Sequential(nn.Linear(2, 64), nn.LeakyReLU(0.2), nn.Linear(64, 64), nn.LeakyReLU(0.2), nn.Linear(64, 1))
+    trainer = GANTrainer(G, D, optim.Adam(G.parameters(), lr=2e-3, betas=(0.5, 0.999)),
+                         optim.Adam(D.parameters(), lr=2e-3, betas=(0.5, 0.999)), z_dim=8, k=k)
+    real = toy.batches(toy.mixture_2d, batch, npgan.get_rng("host"), centres=RING / SCALE, std=RING_STD / SCALE)
+    z = np.random.default_rng([seed, 99]).standard_normal((2500, 8), dtype=np.float32)  # one fixed noise
+    samples = {}
+    for step in range(1, steps + 1):
+        trainer.iteration(real)
+        if step % every == 0:
+            with npgan.no_grad():
+                samples[step] = B.to_cpu(G(z)) * SCALE
+    return samples
+
+
+started = time.perf_counter()
+ring = ring_gan()
+print(f"1,500 generator steps (k = 5) in {time.perf_counter() - started:.1f} s")
+panels = [("the data", toy.ring_2d(2500, np.random.default_rng(0))),
+          ("collapsed onto 2 modes", toy.mixture_2d(2500, np.random.default_rng(1), RING[[1, 5]], RING_STD))]
+panels += [(f"G after {step} steps", samples) for step, samples in ring.items()]
+fig, axes = plt.subplots(1, len(panels), figsize=(3.0 * len(panels), 3.4))
+for ax, (title, samples) in zip(axes, panels):
+    modes, high_quality = modes_covered(samples, RING, RING_STD, 20)
+    ax.scatter(*samples.T, s=1.5, color="black", alpha=0.5, linewidths=0)
+    ax.scatter(*RING.T, s=40, marker="+", color="red")
+    ax.set_xlim(-3, 3)
+    ax.set_ylim(-3, 3)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(f"{title}\n{modes} of 8 modes, {high_quality:.0%} high quality", fontsize=9)
+    print(f"{title:>22}: {modes} of 8 modes covered, {high_quality:.1%} high-quality samples")
+show(fig)
+print(f"\nthe whole notebook ran in {time.perf_counter() - started_notebook:.0f} s")
+
+# %% [markdown]
+# Read the two numbers together: they tell two failures apart. The data cover all 8 modes with 99 % of
+# their samples high quality (the chance that a 2-D Gaussian sample lies within 3 std of its centre is
+# 1 − e^(−9/2)). The collapsed generator has the same 99 % high quality — each sample it draws is perfect —
+# and covers 2 modes: **mode collapse** is few modes, each sharp, and no loss curve shows it. The GAN fails
+# differently after 1,500 steps: it has found the ring and gathers clumps near the modes, but most of its
+# samples lie outside the strict 3-std radius (0.06), so the diagnosis counts only the modes where 20 of
+# them made it inside. With this cell's settings, seeds 0–4 ended with 2 to 4 of the 8 modes covered and
+# 7 % to 67 % of samples high quality — seed 1 (`ring_gan(seed=1)`) collapsed onto 2 modes, 67 % high
+# quality. Longer runs, minibatches of 256, and the minimax loss: [docs/mixture_2d.md](../docs/mixture_2d.md).

@@ -5,11 +5,13 @@ must go down the layers or stay inside its own package, and no group of modules 
 a circle. A failure names the offending pair.
 
     framework   backend, kernels, checkpoint, settings, gradcheck, threads, viz, nn/, optim/
-    data        data/      theory/      course/        (the maths and tools beside the GAN)
+    data        data/      theory/                     (the maths and tools beside the GAN)
     gan         gan/                                    (Algorithm 1, the presets; no files)
     distributed distributed/                            (Algorithm 1 over MPI ranks)
     training    training/                               (the run: folders, checkpoints, the loop)
     evaluation  evaluation/                             (metrics, classifier, figures of a trained G)
+    course      course/                                 (the notebooks' exercises and grader: they check
+                                                         answers against every layer below)
     cli         cli/                                    (every command line; nothing imports it)
 
 Test tooling (npgan/testing/) sits outside the layers: it may use anything but the command lines, and
@@ -28,11 +30,12 @@ PACKAGE = os.path.join(ROOT, "npgan")
 LAYERS = [
     ("framework", [["_version"], ["backend", "threads"], ["kernels", "checkpoint"], ["nn"], ["settings"], ["optim"],
                    ["gradcheck", "viz"]]),
-    ("data", [["data", "theory"], ["course"]]),
+    ("data", [["data", "theory"]]),
     ("gan", [["gan"]]),
     ("distributed", [["distributed"]]),
     ("training", [["training"]]),
     ("evaluation", [["evaluation"]]),
+    ("course", [["course"]]),
     ("cli", [["cli"]]),
 ]
 RANK, LAYER = {}, {}

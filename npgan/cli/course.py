@@ -1,17 +1,21 @@
 """python -m npgan.course strip NOTEBOOK... -o DIR [--ipynb] [--force]
-python -m npgan.course grade FILE [--only NAME,...] [--timeout SECONDS]
+python -m npgan.course grade FILE_OR_FOLDER... [--csv GRADES.csv [--overwrite]] [--assignment NAME]
+                             [--only NAME,...] [--timeout SECONDS] [--submission-timeout SECONDS]
 
-Every mistake ends as one line: a bad flag or output folder is argparse's (exit 2), a file that is not a
-notebook `prog: error: ...` (exit 1), Ctrl-C `prog: interrupted` (exit 130, the answers' process killed)."""
+Every mistake ends as one line: a bad flag, output folder or CSV file is argparse's (exit 2), a file that is
+not a notebook `prog: error: ...` (exit 1), Ctrl-C `prog: interrupted` (exit 130, the answers' process
+killed)."""
 import argparse
 import os
 import sys
 
 from npgan.cli.console import ArgumentParser, run_command
 from npgan.course.cells import NotebookError, plan_strip, write_plan
-from npgan.course.exercises import EXERCISES
-from npgan.course.grader import DEFAULT_TIMEOUT, MAX_TIMEOUT, grade
+from npgan.course.classroom import grade_class
+from npgan.course.exercises import ASSIGNMENTS, EXERCISES
+from npgan.course.grader import DEFAULT_SUBMISSION_TIMEOUT, DEFAULT_TIMEOUT, MAX_TIMEOUT, find_assignment
 from npgan.course.sandbox import GraderError
+from npgan.settings import SettingError
 
 PROG = "python -m npgan.course"
 USER_ERRORS = (NotebookError, GraderError)
@@ -20,6 +24,13 @@ USER_ERRORS = (NotebookError, GraderError)
 def existing_file(path):
     if os.path.isdir(path):
         raise argparse.ArgumentTypeError(f"{path} is a folder; give a notebook file")
+    return submission_path(path)
+
+
+def submission_path(path):
+    """A notebook or module file, or a folder of them (searched when grading)."""
+    if os.path.isdir(path):
+        return path
     if not os.path.exists(path):
         raise argparse.ArgumentTypeError(f"no such file: {path}")
     if not os.path.isfile(path):
@@ -38,6 +49,13 @@ def exercise_names(text):
     return names
 
 
+def assignment_name(text):
+    try:
+        return find_assignment(text)
+    except SettingError as error:
+        raise argparse.ArgumentTypeError(error.message) from None
+
+
 def build_parser():
     parser = ArgumentParser(prog=PROG, description="npgan's course kit")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -49,11 +67,22 @@ def build_parser():
     strip.add_argument("--force", action="store_true",
                        help="replace student copies that differ from what strip writes (edited ones included)")
     grader = commands.add_parser("grade", help="check each exercise; exit status 0 only if every one passes")
-    grader.add_argument("file", type=existing_file, help="a student's notebook (.py or .ipynb) or module")
+    grader.add_argument("paths", nargs="+", type=submission_path, metavar="FILE_OR_FOLDER",
+                        help="students' notebooks (.py or .ipynb) or modules, or folders of them (searched)")
+    grader.add_argument("--csv", metavar="GRADES.csv",
+                        help="write one row per submission and exercise: submission, exercise, points, passed, "
+                             "error, reason")
+    grader.add_argument("--overwrite", action="store_true", help="replace the --csv file if it exists")
+    grader.add_argument("--assignment", type=assignment_name, metavar="NAME",
+                        help=f"grade every file as this assignment ({', '.join(ASSIGNMENTS)}; a prefix such as "
+                             f"02 will do); default: by the file's name, else by its exercise cells")
     grader.add_argument("--only", type=exercise_names, metavar="NAME,...", help="comma-separated exercises to grade")
     grader.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                        help=f"time each exercise may take, in its own process (default {DEFAULT_TIMEOUT:g}, "
-                             f"at most {MAX_TIMEOUT:g}); what the answers print is not shown")
+                        help=f"time each exercise may take, all its checks together, in its file's own process "
+                             f"(default {DEFAULT_TIMEOUT:g}, at most {MAX_TIMEOUT:g}); what the answers print is "
+                             f"not shown")
+    grader.add_argument("--submission-timeout", type=float, default=DEFAULT_SUBMISSION_TIMEOUT, metavar="SECONDS",
+                        help=f"time all of one file's exercises may take (default {DEFAULT_SUBMISSION_TIMEOUT:g})")
     return parser, {"strip": strip, "grade": grader}
 
 
@@ -66,8 +95,9 @@ def strip_command(args):
 
 
 def grade_command(args):
-    results = grade(args.file, only=args.only, timeout=args.timeout)
-    return 0 if results and all(r.passed for r in results) else 1
+    rows = grade_class(args.paths, csv_path=args.csv, overwrite=args.overwrite, timeout=args.timeout,
+                       assignment=args.assignment, only=args.only, submission_timeout=args.submission_timeout)
+    return 0 if rows and all(row["passed"] for row in rows) else 1
 
 
 def main(argv=None):

@@ -1,5 +1,5 @@
 """Reading exercise cells from a notebook source (.py in jupytext percent format, or .ipynb), removing
-their solutions, and writing the student copies. Plain text handling only: no jupytext needed to strip
+their solutions and the written answers, and writing the student copies. Plain text handling only: no jupytext needed to strip
 or to grade (only `strip --ipynb` uses it).
 
 A file that is not a notebook the kit can read (not UTF-8 text, invalid JSON, no list of cells, a cell
@@ -17,6 +17,8 @@ from npgan.settings import SettingError
 
 EXERCISE = re.compile(r"^\s*# EXERCISE:\s*(\w+)\s*$")
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN_ANSWER, END_ANSWER = "<!-- BEGIN ANSWER -->", "<!-- END ANSWER -->"  # a written answer, in markdown
+ANSWER_HERE = "*Your answer:* (write it here)"
 
 
 class NotebookError(ValueError):
@@ -103,16 +105,36 @@ def exercise_cells(path):
     return find_exercises(notebook_cells(path)[0])
 
 
+def _marker(line):
+    """What a line says once stripped of blanks and, in a .py source's markdown, of its leading '#'."""
+    stripped = line.strip()
+    if stripped.startswith("# <!--") or stripped.startswith("#<!--"):
+        return stripped[1:].strip()
+    return stripped
+
+
 def strip_source(text, where="this notebook"):
     """`text` with every solution region (BEGIN to END SOLUTION, markers included) replaced by a
-    `raise NotImplementedError` at the region's indentation."""
-    out, name, inside = [], "this", False
+    `raise NotImplementedError` at the region's indentation, and every written answer (BEGIN to END ANSWER,
+    in a markdown cell) by a line saying where the student's goes."""
+    out, name, inside, answer = [], "this", False, False
     for line in text.splitlines(keepends=True):
         match = EXERCISE.match(line)
         if match:
             name = match.group(1)
-        stripped = line.strip()
-        if stripped == BEGIN:
+        stripped, marker = line.strip(), _marker(line)
+        if marker == BEGIN_ANSWER:
+            if answer or inside:
+                raise NotebookError(f"{where}: {BEGIN_ANSWER} inside another answer or solution")
+            answer = True
+            out.append(line[:line.index("<!--")] + ANSWER_HERE + "\n")
+        elif marker == END_ANSWER:
+            if not answer:
+                raise NotebookError(f"{where}: {END_ANSWER} without {BEGIN_ANSWER}")
+            answer = False
+        elif answer:
+            continue
+        elif stripped == BEGIN:
             if inside:
                 raise NotebookError(f"{where}: exercise {name}: {BEGIN} inside another solution")
             inside = True
@@ -127,6 +149,8 @@ def strip_source(text, where="this notebook"):
             out.append(line)
     if inside:
         raise NotebookError(f"{where}: exercise {name}: {BEGIN} without {END}")
+    if answer:
+        raise NotebookError(f"{where}: {BEGIN_ANSWER} without {END_ANSWER}")
     return "".join(out)
 
 
@@ -138,8 +162,9 @@ def student_copy(path):
         return strip_source(text, path)
     notebook = parse_ipynb(path, text)
     for cell in notebook["cells"]:
-        if cell["cell_type"] == "code":
+        if cell["cell_type"] in ("code", "markdown"):  # solutions in code, written answers in markdown
             cell["source"] = strip_source(_joined(cell["source"]), path)
+        if cell["cell_type"] == "code":
             cell["outputs"], cell["execution_count"] = [], None
     return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
 

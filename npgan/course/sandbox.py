@@ -4,7 +4,7 @@
         job = {"name": "sigmoid_backward", "source": cell, "filename": "nb.py:sigmoid_backward", "inputs": inputs}
         outputs, defining = answers.run(job, returns=("gx", "gx32"), timeout=60)   # arrays, or why not
 
-The child (a fresh `python`, in its own process group) defines the answer by running its cell, calls it on
+The child (a fresh `python`, in its own process group; npgan.course.child) defines the answer by running its cell, calls it on
 the inputs the parent sent (`Exercise.run`, on copies) and sends back only its outputs, as arrays of plain
 numbers: a JSON header and raw bytes, which the parent decodes without pickle and checks (names, dtypes,
 sizes). The verdict is computed in the parent, against its own copy of the inputs, which the answer cannot
@@ -19,24 +19,21 @@ code does on their own machine.
 import json
 import os
 import pickle
-import queue
 import select
 import signal
 import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 import numpy as np
 
+from npgan.course.child import HEAD, LENGTH, MAX_REPLY, _clean
 from npgan.threads import THREAD_VARIABLES
 
-LENGTH, HEAD = struct.Struct("<Q"), struct.Struct("<I")
-MAX_REPLY = 16 << 20  # bytes: the exercises' outputs are a few hundred numbers
 START_TIMEOUT = 120.0  # seconds for a fresh child to import numpy and npgan on a busy machine
-CHILD = "import sys; sys.path[0] = sys.argv[1]; from npgan.course.sandbox import child; child()"
+CHILD = "import sys; sys.path[0] = sys.argv[1]; from npgan.course.child import child; child()"
 
 
 class GraderError(RuntimeError):
@@ -53,99 +50,6 @@ class _Closed(Exception):
 
 class _Garbled(Exception):
     pass
-
-
-def _clean(message, limit=300):
-    """A message from the child as one printable line (no newline or escape can forge a grader line)."""
-    text = str(message)
-    text = "".join(ch if ch.isprintable() else " " for ch in text[:limit + 1]).strip()  # cut first: it may be huge
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
-# ---- the child ---------------------------------------------------------------------------------------------
-
-def _read_exactly(fd, size):
-    data = bytearray()
-    while len(data) < size:
-        chunk = os.read(fd, size - len(data))
-        if not chunk:
-            raise EOFError
-        data += chunk
-    return bytes(data)
-
-
-def _receive_jobs(fd, jobs):
-    """The child's reader thread: jobs from the parent onto `jobs`; when the parent goes (end of its pipe),
-    the child goes too, even in the middle of an endless loop."""
-    try:
-        while True:
-            (size,) = LENGTH.unpack(_read_exactly(fd, LENGTH.size))
-            jobs.put(pickle.loads(_read_exactly(fd, size)))  # from the parent: trusted
-    except BaseException:
-        pass
-    os._exit(0)
-
-
-def _reply(fd, header, outputs=None):
-    """One frame to the parent: a JSON header, then each output array's raw bytes."""
-    blobs = []
-    if isinstance(outputs, str):
-        header["message"] = _clean(outputs, 1000)
-    elif outputs is not None:
-        header["outputs"] = [[key, array.dtype.str, list(array.shape)] for key, array in outputs.items()]
-        blobs = [array.tobytes() for array in outputs.values()]
-    head = json.dumps(header).encode("utf-8")
-    frame = HEAD.pack(len(head)) + head + b"".join(blobs)
-    if len(frame) > MAX_REPLY:
-        size = sum(len(blob) for blob in blobs)
-        return _reply(fd, {"job": header.get("job")}, f"WRONG RETURN: the outputs hold {size} bytes; far too many")
-    data = LENGTH.pack(len(frame)) + frame
-    while data:
-        data = data[os.write(fd, data):]
-
-
-def _define(source, filename):
-    """The namespace the answer's cell (or module) defines, with np imported; or why there is none."""
-    from npgan.course.exercises import exit_status
-    namespace = {"np": np, "__name__": "exercise"}
-    try:
-        exec(compile(source, filename, "exec"), namespace)  # the student's own code, in this child alone
-    except SystemExit as error:
-        return f"EXITED with status {exit_status(error)} while being defined (sys.exit)"
-    except BaseException as error:
-        return f"ERROR while defining it: {type(error).__name__}: {error}"
-    return namespace
-
-
-def child():
-    """The child's main loop: its own pipes moved out of the answers' way (their stdin, stdout and stderr
-    are the null device), Ctrl-C left to the parent, one job at a time."""
-    from npgan.course.exercises import outputs_of
-    jobs_fd, replies_fd = os.dup(0), os.dup(1)
-    null = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(null, fd)
-    os.close(null)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    jobs = queue.Queue()
-    threading.Thread(target=_receive_jobs, args=(jobs_fd, jobs), daemon=True).start()
-    _reply(replies_fd, {"ready": True})
-    namespaces = {}
-    while True:
-        job = jobs.get()
-        key = (job["filename"], job["source"])
-        if key not in namespaces:  # a module of answers is run once for all of its exercises
-            namespaces[key] = _define(job["source"], job["filename"])
-        namespace = namespaces[key]
-        if isinstance(namespace, str):
-            _reply(replies_fd, {"job": job["id"], "defined": False}, namespace)
-            continue
-        _reply(replies_fd, {"job": job["id"], "defined": True})
-        try:
-            outputs = outputs_of(job["name"], namespace.get(job["name"]), job["inputs"])
-        except BaseException as error:  # KeyboardInterrupt and the like, raised by the answer itself
-            outputs = f"ERROR: {type(error).__name__}: {error}"
-        _reply(replies_fd, {"job": job["id"]}, outputs)
 
 
 def _ended(returncode):
@@ -177,10 +81,10 @@ def decode(frame, job, returns):
     """The outputs in a child's result frame (a dict of arrays), or the message it carries instead, every
     part checked: this job's id, exactly the output names `returns`, dtypes of plain numbers, sizes that
     add up. _Garbled otherwise. Nothing is unpickled: the answer may have written the frame itself."""
-    from npgan.course.exercises import NUMBERS
+    from npgan.course.checks import NUMBERS
     header, offset = _header(frame, job)
     if isinstance(header.get("message"), str):
-        return _clean(header["message"])
+        return _clean(header["message"], 600)
     dtypes, entries, outputs = {dtype.str: dtype for dtype in NUMBERS}, header.get("outputs"), {}
     if (not isinstance(entries, list)
             or not all(isinstance(e, list) and len(e) == 3 and isinstance(e[0], str) for e in entries)
@@ -283,8 +187,9 @@ class AnswerProcess:
             raise _Garbled(f"a reply of {size} bytes")
         return read(size)
 
-    def run(self, job, returns, timeout):
-        """(the answer's outputs or why there are none, whether that happened while defining it)."""
+    def run(self, job, returns, timeout, limit=None):
+        """(the answer's outputs or why there are none, whether that happened while defining it). `limit`:
+        the time limit a timeout names (default `timeout`, which may be what is left of a longer one)."""
         if self.process is None:
             self._start()
         self.jobs += 1
@@ -300,7 +205,8 @@ class AnswerProcess:
             return decode(self._receive(deadline), self.jobs, returns), False
         except _Hung:
             self.close()
-            return f"TIMEOUT after {timeout:g} s while being {stage} (an endless loop?)", stage == "defined"
+            return (f"TIMEOUT after {limit or timeout:g} s while being {stage} (an endless loop?)",
+                    stage == "defined")
         except _Closed:
             self.close()
             return f"{_ended(self.returncode)} while being {stage}", stage == "defined"

@@ -12,7 +12,8 @@ sends them on the x axis (top). Where the arrow heads crowd together, p_g is hig
 
 A *snapshot* is a dict of host arrays and numbers: ``x, p_data, p_g, d, d_star`` (the grid and the four
 curves), ``z_lines, x_lines`` (the mapping, z in [-1, 1]), ``iteration``, and optionally ``jsd`` and
-``value`` (shown in the title). matplotlib is imported lazily, with the non-interactive Agg backend
+``value`` (shown in the title) and ``z_ends``, the labels of the z line's two ends ("z = -1", "z = 1"; for
+a normal z drawn at its quantiles, say, "Φ(z) = 0" and "Φ(z) = 1"). matplotlib is imported lazily, with the non-interactive Agg backend
 (npgan.viz.pyplot).
 """
 import os
@@ -70,8 +71,8 @@ class Figure1Panel:
         ax_map.axhline(1.0, color="black", lw=1.0)
         self.arrows = ax_map.add_collection(LineCollection([], colors="0.35", linewidths=0.6))
         self.heads, = ax_map.plot([], [], ls="none", marker="^", ms=3, color="0.35")
-        ax_map.text(centre - half, -0.12, "z = -1", ha="center", va="top", fontsize=6)
-        ax_map.text(centre + half, -0.12, "z = 1", ha="center", va="top", fontsize=6)
+        self.z_ends = [ax_map.text(centre + side * half, -0.12, f"z = {side}", ha="center", va="top", fontsize=6)
+                       for side in (-1, 1)]
         left, right = xlim[0] + 0.01 * (xlim[1] - xlim[0]), xlim[1] - 0.01 * (xlim[1] - xlim[0])
         ax_map.text(left, 0.05, "z", fontsize=8, style="italic")
         ax_map.text(right, 0.72, "x = G(z)", ha="right", fontsize=7, style="italic")
@@ -92,6 +93,8 @@ class Figure1Panel:
         x_to = np.clip(np.asarray(snap["x_lines"], dtype=np.float64), *self.xlim)
         self.arrows.set_segments([[(zp, 0.0), (xt, ARROW_TOP)] for zp, xt in zip(z_pos, x_to)])
         self.heads.set_data(x_to, np.full_like(x_to, ARROW_TOP))
+        for text, label in zip(self.z_ends, snap.get("z_ends", ("z = -1", "z = 1"))):
+            text.set_text(label)
         self.title.set_text(snapshot_title(snap) if title is None else title)
 
 
