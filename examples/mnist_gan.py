@@ -5,7 +5,7 @@
     python examples/mnist_gan.py --arch paper          # the paper's maxout/dropout nets and SGD recipe
 
 Read `train` top to bottom: every line is a library call you can look up. The recipe (npgan.gan.presets) says
-what trains; the data come as npgan-mnist loads them (npgan.data.mnist.load_training_set); Algorithm 1 is
+what trains; the data come as npgan-mnist loads them (npgan.data.training_set); Algorithm 1 is
 npgan.gan.GANTrainer, built for the recipe by presets.build_trainer; the run is npgan.training.Trainer (the
 epochs, the Ctrl-C stop, the divergence stop, the run folder) with extensions that write what you see in --out
 (npgan/training/extensions.py): metrics.csv, history.jsonl, samples_epochNNN.png, curves.png, ckpt_epochNNN.npz
@@ -20,8 +20,8 @@ import sys
 
 from npgan import backend as B
 from npgan.cli.console import ArgumentParser, run_command
-from npgan.data import Batches
-from npgan.data.mnist import MnistFormatError, MnistNotFoundError, load_training_set
+from npgan.data import Batches, training_set
+from npgan.data.mnist import MnistFormatError, MnistNotFoundError
 from npgan.gan import presets
 from npgan.settings import check_int
 from npgan.training import RunFolder, RunFolderError, Trainer
@@ -55,8 +55,9 @@ def train(args):
 
     # What trains: the preset's networks and training settings (a recipe), with the flags given.
     recipe = presets.recipe(args.arch, epochs=args.epochs)
-    # The data: float32 (N, 784) in [0, 1]; the labels are for the conditional GAN (npgan-mnist --conditional).
-    images, _, data = load_training_set(args.data_dir, recipe.train_images)
+    # The data: images float32 (N, 784) in [0, 1], their labels (for npgan-mnist --conditional), shape and origin.
+    data = training_set("mnist", args.data_dir, recipe.train_images)
+    images = data.images
 
     # Algorithm 1: G and D with their optimizers and schedules (and the generator average, when the recipe keeps
     # one), initialised from the seeded generators (the paper's G starts its output at the data's pixel means).
@@ -71,7 +72,7 @@ def train(args):
     trainer.extend(ProgressBar())                       # a bar per epoch (with tqdm installed)
     trainer.extend(SampleGrid(seed))                    # samples_epochNNN.png from a fixed noise batch
     trainer.extend(PlotCurves(log))                     # curves.png
-    trainer.extend(Snapshot(seed, every=5, data=data))  # ckpt_epochNNN.npz every 5 epochs, latest.npz always
+    trainer.extend(Snapshot(seed, every=5, data=data.info()))  # ckpt_epochNNN.npz every 5 epochs, latest.npz always
     result = trainer.run()                              # "done", "interrupted" (Ctrl-C) or "diverged"
     return result.exit_code                             # 0, 130, 1
 

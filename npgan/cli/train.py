@@ -122,7 +122,7 @@ def train(args):
         recipe, resume = training.apply_changes(saved, changes), saved
         dataset, path, data_dir = data_of(saved, dataset, path, data_dir)
     else:
-        recipe, resume = presets.recipe(changes.pop("arch", "slides"), **changes), None
+        recipe, resume = presets.recipe(changes.pop("arch", "slides"), dataset, **changes), None
     comm = distributed.world()  # one process without mpiexec; under `mpiexec -n P`, P ranks
     training.check_setup(recipe, comm.size, resume, args.seed)  # the seed of a resume, the ranks: before the data
     ranks_share_cores(comm.local_size())  # P ranks on one machine: cores // P BLAS threads each

@@ -27,3 +27,8 @@ class DatasetNotFoundError(DataError, FileNotFoundError):
 
 class TooFewImagesError(DataError):
     """A dataset holds fewer images than one batch."""
+
+
+def one_line(error):
+    """The text of an exception (or anything) on one line, to quote inside a DataError's message."""
+    return " ".join(str(error).split())

@@ -23,7 +23,7 @@ import zipfile
 
 import numpy as np
 
-from npgan.data.errors import DataError, DataFormatError, DatasetNotFoundError
+from npgan.data.errors import DataError, DataFormatError, DatasetNotFoundError, one_line
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 ARRAY_EXTENSIONS = (".npz", ".npy")
@@ -55,7 +55,7 @@ def read_array_file(path):
         with open(path, "rb") as f:
             head = f.read(6)
     except OSError as error:
-        raise DataFormatError(f"{path}: cannot read it ({type(error).__name__}: {error})") from None
+        raise DataFormatError(f"{path}: cannot read it ({type(error).__name__}: {one_line(error)})") from None
     if head[:4] != b"PK\x03\x04" and head != b"\x93NUMPY":
         raise DataFormatError(f"{path}: not a .npz or .npy file ({f'it starts with {head!r}' if head else 'empty'})")
     try:
@@ -73,9 +73,10 @@ def read_array_file(path):
         if "pickle" in str(error):
             raise DataFormatError(f"{path}: holds Python objects, which would need pickle to load: save plain "
                                   "numeric arrays (npgan loads with allow_pickle=False)") from None
-        raise DataFormatError(f"{path}: cannot read it as {_kind(path)} ({error})") from None
+        raise DataFormatError(f"{path}: cannot read it as {_kind(path)} ({one_line(error)})") from None
     except (OSError, EOFError, zipfile.BadZipFile, KeyError) as error:
-        raise DataFormatError(f"{path}: cannot read it as {_kind(path)} ({type(error).__name__}: {error})") from None
+        raise DataFormatError(f"{path}: cannot read it as {_kind(path)} ({type(error).__name__}: "
+                              f"{one_line(error)})") from None
 
 
 def array_rows(images, path):
@@ -194,7 +195,8 @@ def _read_image(file, Image):
             picture.load()
             return _to_array(picture, Image), picture.size
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
-        raise DataFormatError(f"{file}: cannot read it as an image ({type(error).__name__}: {error})") from None
+        raise DataFormatError(f"{file}: cannot read it as an image ({type(error).__name__}: "
+                              f"{one_line(error)})") from None
 
 
 def _to_array(picture, Image):

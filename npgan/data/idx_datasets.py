@@ -21,7 +21,7 @@ import dataclasses
 import os
 
 from npgan.data.download import DownloadError, cache_dir as dataset_cache_dir, download_file
-from npgan.data.errors import DatasetNotFoundError
+from npgan.data.errors import DatasetNotFoundError, one_line
 from npgan.data.idx import FILES, find_files, read_split, to_float
 
 
@@ -84,7 +84,7 @@ def load_idx_dataset(name, split="train", data_dir=None, *, download=True, cache
             except DownloadError as error:
                 attempts = error.attempts
         if paths is None:
-            tried = "; ".join(f"{url}: {why}" for url, why in attempts)
+            tried = "; ".join(f"{url}: {one_line(why)}" for url, why in attempts)
             raise DatasetNotFoundError(
                 f"{source.title} {split} data not found: put {_files(split)} (gzipped or not) in {cache}, or in a "
                 f"folder passed as --data-dir DIR; {_published(source)}" + (f"; download failed: {tried}" if tried

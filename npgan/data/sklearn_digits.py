@@ -15,7 +15,7 @@ import zlib
 
 import numpy as np
 
-from npgan.data.errors import DataFormatError, DatasetNotFoundError
+from npgan.data.errors import DataFormatError, DatasetNotFoundError, one_line
 from npgan.data.subset import split_last_fifth
 
 FILE = "digits.csv.gz"
@@ -44,7 +44,7 @@ def read_digits(path):
     try:
         table = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
     except (ValueError, OSError, EOFError, zlib.error) as error:
-        raise DataFormatError(f"{path}: not a CSV of numbers ({type(error).__name__}: {error})") from None
+        raise DataFormatError(f"{path}: not a CSV of numbers ({type(error).__name__}: {one_line(error)})") from None
     if table.shape[1] != 65:
         raise DataFormatError(f"{path}: rows have {table.shape[1]} columns, expected 65 (64 pixels, label)")
     if not len(table):

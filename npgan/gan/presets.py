@@ -136,10 +136,20 @@ RECIPES = {
 }
 
 
-def recipe(arch, **overrides):
-    """The preset's recipe with the given fields replaced (None values are ignored), validated."""
+# The slides preset sized for a dataset other than MNIST (`recipe("slides", dataset=...)`, npgan-train --dataset).
+# The 8x8 digits (1,437 training images of 64 pixels): a quarter of the noise and half the width, smaller
+# batches so that an epoch still makes 45 updates; chosen by measurement (benchmarks/RESULTS.md, "The 8x8 digits").
+SIZED_FOR = {
+    "sklearn-digits": dict(z_dim=16, hidden=64, batch_size=32, lr=1e-3, epochs=40),
+}
+
+
+def recipe(arch, dataset=None, **overrides):
+    """The preset's recipe — for `dataset`, the slides preset sized for it (SIZED_FOR) — with the given fields
+    replaced (None values are ignored), validated."""
     check_choice("arch", arch, ARCHS)
-    return replace(RECIPES[arch], **{k: v for k, v in overrides.items() if v is not None})
+    sized = SIZED_FOR.get(dataset, {}) if arch == "slides" else {}
+    return replace(RECIPES[arch], **{**sized, **{k: v for k, v in overrides.items() if v is not None}})
 
 
 def fit_data(r, image_shape, data_dim, n_classes=None):
