@@ -41,8 +41,8 @@ def build_parser():
     p.add_argument("--backend", choices=B.BACKENDS, help="array backend (default: $NPGAN_BACKEND, else numpy)")
     p.add_argument("--epochs", type=int, help=f"1-{MAX_EPOCHS} (default: {TRAINING['epochs']}, more on small data: "
                                               f"at least {TRAINING['min_updates']:,} Adam steps)")
-    p.add_argument("--batch-size", type=int, default=TRAINING["batch_size"],
-                   help="1 to the number of training images")
+    p.add_argument("--batch-size", type=int, help=f"1 to the number of training images (default "
+                                                   f"{TRAINING['batch_size']}, or all of them when fewer)")
     p.add_argument("--lr", type=float, default=TRAINING["lr"], help="Adam learning rate in (0, 1] (halved for "
                                                                       "the last quarter of the epochs)")
     p.add_argument("--hidden", type=int, nargs="+", default=list(DEFAULTS["hidden"]),
@@ -58,7 +58,7 @@ def check_arguments(args):
     """Every flag in its range and --out acceptable, before any data are read (the batch size again once
     they are)."""
     check_int("epochs", args.epochs, high=MAX_EPOCHS, optional=True)
-    check_int("batch_size", args.batch_size)
+    check_int("batch_size", args.batch_size, optional=True)
     check_float("lr", args.lr, 0.0, 1.0, low_open=True)
     if len(args.hidden) > MAX_LAYERS:
         raise SettingError("hidden", f"at most {MAX_LAYERS} layers, got {len(args.hidden)}")
@@ -82,7 +82,7 @@ def train_and_save(args):
         out = default_classifier_path(real.source == "offline-subset", real.name, real.checksum)
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         check_output_file("out", out, (".npz",), overwrite=args.overwrite)
-    check_int("batch_size", args.batch_size, high=real.n_fit)  # Batches needs one full batch
+    check_int("batch_size", args.batch_size, high=real.n_fit, optional=True)  # Batches needs one full batch
     print(f"data: {real.describe()}")
     clf = train_on(real, backend, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                    hidden=tuple(args.hidden))

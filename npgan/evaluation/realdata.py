@@ -34,6 +34,7 @@ from npgan.data.subset import split_last_fifth
 FILES = "files"  # the name npgan.data.load_files gives your own files
 DISPLAY = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "kmnist": "KMNIST"}
 HELD_OUT_RULE = "the last fifth of each class's rows (file order), held out"
+HELD_OUT_ROWS = "the last fifth of the rows (file order), held out"
 
 
 class RunDataError(DataError):
@@ -81,7 +82,8 @@ class RealData:
             fit_rows, test_rows = split_last_fifth(keys)
             held_out = np.zeros(len(train), bool)
             held_out[test_rows] = True
-            return cls(train, held_out, _rows(train, fit_rows), _rows(train, test_rows), HELD_OUT_RULE)
+            rule = HELD_OUT_RULE if train.labels is not None else HELD_OUT_ROWS
+            return cls(train, held_out, _rows(train, fit_rows), _rows(train, test_rows), rule)
         return cls(train, np.zeros(len(train), bool), train, test)
 
     # --- who they are ------------------------------------------------------------------------------------
