@@ -235,7 +235,7 @@ def test_data_of_a_library_call_are_one_line_and_found_with_data(cache, tmp_path
 def test_named_datasets_refuse_data_and_commands_refuse_both_flags(mnist_dir, cache, tmp_path, capsys):
     mnist = train(load_dataset("mnist", data_dir=mnist_dir), tmp_path / "mnist")
     code, line, _, _ = cli(cli_evaluate.main, [mnist, "--n", "20", "--data", mnist_dir], capsys)
-    assert code == 1 and "was trained on MNIST, not on files: drop --data" in line
+    assert code == 2 and "argument --data: " in line and "was trained on MNIST, not on files: drop --data" in line
     code, _, _, err = cli(cli_classifier.main, ["--dataset", "mnist", "--data", mnist_dir], capsys)
     assert code == 2 and "--data PATH trains on your files and --dataset NAME on a named dataset" in err
 

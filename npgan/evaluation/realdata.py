@@ -30,6 +30,7 @@ import numpy as np
 from npgan.data import DATASETS, Dataset, load_dataset, load_files, train_validation_split
 from npgan.data.errors import DataError, DatasetNotFoundError
 from npgan.data.subset import split_last_fifth
+from npgan.settings import SettingError
 
 FILES = "files"  # the name npgan.data.load_files gives your own files
 DISPLAY = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "kmnist": "KMNIST"}
@@ -178,13 +179,14 @@ def run_data(saved, data_dir=None, data=None):
     """The RealData of what the run of `saved` trained on, found from its checkpoint: a dataset by name
     (from `data_dir`, else the folder the run read when it named one and that folder is still there, else
     where the dataset is looked for), or its files (at `data`, else where they were). One RunDataError
-    line, with the flag that points at them, when they cannot be found; their checksum is checked by the
-    caller (RealData.run_images, or a note beside the classifier metrics)."""
+    line, with the flag that points at them, when they cannot be found (SettingError on `data` for a run
+    on a dataset by name); their checksum is checked by the caller (RealData.run_images, or a note beside
+    the classifier metrics)."""
     name, where = saved.data.get("dataset", "mnist"), saved.data.get("path", "")
     if name in DATASETS:
         if data is not None:
-            raise RunDataError(f"{saved.path} was trained on {display_name(name)}, not on files: drop --data (and "
-                               f"use --data-dir for another folder of its files)")
+            raise SettingError("data", f"{saved.path} was trained on {display_name(name)}, not on files: drop --data "
+                                       f"(and use --data-dir for another folder of its files)")
         if data_dir is None and saved.data.get("source") == "data_dir" and os.path.isdir(where):
             data_dir = where  # the folder the run was trained from
         return load_real_data(name, data_dir)
