@@ -178,3 +178,83 @@ def test_npgan_mnist_has_no_dataset_flags_and_npgan_train_refuses_both(tmp_path,
     with pytest.raises(SystemExit) as exit_info:
         cli_train.main(["--dataset", "kmnist", "--data", str(tmp_path)])
     assert exit_info.value.code == 2 and "use one of them" in capsys.readouterr().err
+
+
+def png_folder(root, n=48, side=16, seed=0):
+    """A folder of n colour PNGs in three class subfolders (the colour_squares images as uint8)."""
+    from PIL import Image
+    data = colour_squares(n, side, seed)
+    for index, (image, label) in enumerate(zip(data.images, data.labels)):
+        folder = root / f"class_{'rgb'[label]}"
+        folder.mkdir(parents=True, exist_ok=True)
+        pixels = np.round(image.reshape(side, side, 3) * 255).astype(np.uint8)
+        Image.fromarray(pixels).save(folder / f"{index:03d}.png")
+    return str(root)
+
+
+def test_npgan_train_on_a_png_folder_trains_draws_in_colour_resumes_bit_identically_and_samples(tmp_path, capsys):
+    folder = png_folder(tmp_path / "pngs")
+    flags = ["--data", folder, "--z-dim", "4", "--hidden", "8", "--batch-size", "16", "--seed", "3", "--no-progress"]
+    out, straight = str(tmp_path / "run"), str(tmp_path / "straight")
+    assert cli_train.main(flags + ["--epochs", "2", "--out", out, "--interrupt-after", "4"]) == 130
+    assert cli_train.main(["--resume", os.path.join(out, "latest.npz"), "--out", out, "--no-progress"]) == 0
+    assert cli_train.main(flags + ["--epochs", "2", "--out", straight]) == 0
+    a, b = arrays(os.path.join(out, "latest.npz")), arrays(os.path.join(straight, "latest.npz"))
+    assert sorted(a) == sorted(b) and all(a[k].tobytes() == b[k].tobytes() for k in b)
+    saved = training.load_run_checkpoint(os.path.join(out, "latest.npz"))
+    assert saved.recipe.image_shape == (16, 16, 3) and saved.recipe.n_classes == 3
+    assert saved.data["dataset"] == "files" and saved.data["path"] == os.path.abspath(folder)
+    grid = matplotlib.image.imread(os.path.join(out, "samples_epoch002.png"))
+    assert grid.ndim == 3 and np.ptp(grid[..., :3], axis=2).max() > 0.1
+    target = str(tmp_path / "samples.npy")
+    assert cli_train.main(["--checkpoint", os.path.join(out, "latest.npz"), "--sample", "5", "--sample-out", target]) == 0
+    assert np.load(target).shape == (5, 768) and matplotlib.image.imread(target[:-4] + ".png").shape[2] >= 3
+    capsys.readouterr()
+    # a resume names the data it trained on: other data is refused in one line before anything is read
+    for other in (["--dataset", "mnist"], ["--data", str(tmp_path)]):
+        assert cli_train.main(["--resume", os.path.join(out, "latest.npz"), "--out", out, "--epochs", "3", *other]) == 1
+        assert "was trained on the files in" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("case, message", [
+    ("empty", "holds no images"),
+    ("mixed", "every image must have the same size"),
+    ("few", "fewer than one batch of 16"),
+])
+def test_npgan_train_refuses_bad_files_in_one_line(tmp_path, capsys, case, message):
+    from PIL import Image
+    folder = tmp_path / case
+    folder.mkdir()
+    if case == "mixed":
+        Image.new("L", (8, 8)).save(folder / "a.png")
+        Image.new("L", (8, 9)).save(folder / "b.png")
+    if case == "few":
+        for index in range(3):
+            Image.new("L", (8, 8), color=index * 40).save(folder / f"{index}.png")
+    out = tmp_path / "run"
+    assert cli_train.main(["--data", str(folder), "--batch-size", "16", "--out", str(out), "--no-progress"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and str(folder) in err[0], err
+    assert not out.exists()
+
+
+def test_npgan_train_on_sklearn_digits_uses_the_preset_sized_for_them(tmp_path):
+    pytest.importorskip("sklearn", reason="the 8x8 digits are read from scikit-learn's wheel")
+    out = str(tmp_path / "digits")
+    assert cli_train.main(["--dataset", "sklearn-digits", "--epochs", "1", "--out", out, "--no-progress"]) == 0
+    saved = training.load_run_checkpoint(os.path.join(out, "latest.npz"))
+    assert (saved.recipe.z_dim, saved.recipe.hidden, saved.recipe.batch_size) == (16, 64, 32)
+    assert saved.recipe.image_shape == (8, 8) and saved.data["dataset"] == "sklearn-digits"
+    assert saved.images == 1442 and saved.iterations == 1442 // 32
+
+
+def test_the_readme_library_call_runs(tmp_path, monkeypatch):
+    """The README's "In code" block, run as it is printed (with 1 epoch instead of 60)."""
+    pytest.importorskip("sklearn", reason="the 8x8 digits are read from scikit-learn's wheel")
+    text = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    start = text.index("```python\nfrom npgan import data, gan, training\ndigits")
+    block = text[start + len("```python\n"):text.index("```", start + 10)]
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(block.replace("epochs=60", "epochs=1"), namespace)
+    assert namespace["images"].shape == (64, 64) and namespace["result"].status == "done"

@@ -128,7 +128,8 @@ def train(args):
     ranks_share_cores(comm.local_size())  # P ranks on one machine: cores // P BLAS threads each
     data = training_set(dataset or "mnist", data_dir, recipe.train_images, log=print if comm.rank == 0 else None,
                         path=path)
-    check_enough(data, recipe.batch_size)
+    if path is not None:  # (a named dataset too small for the batch is --batch-size's error: exit 2, in train)
+        check_enough(data, recipe.batch_size)
     result = training.train(recipe, data, config, backend=backend, resume=resume, changes=changes, comm=comm,
                             sync_bn=args.sync_bn)
     return result.exit_code

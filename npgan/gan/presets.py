@@ -137,7 +137,7 @@ RECIPES = {
 
 
 # The slides preset sized for a dataset other than MNIST (`recipe("slides", dataset=...)`, npgan-train --dataset).
-# The 8x8 digits (1,437 training images of 64 pixels): a quarter of the noise and half the width, smaller
+# The 8x8 digits (1,442 training images of 64 pixels): a quarter of the noise and half the width, smaller
 # batches so that an epoch still makes 45 updates; chosen by measurement (benchmarks/RESULTS.md, "The 8x8 digits").
 SIZED_FOR = {
     "sklearn-digits": dict(z_dim=16, hidden=64, batch_size=32, lr=1e-3, epochs=40),

@@ -200,4 +200,10 @@ class Trainer:
         extras = (f" ema={r.ema:g}" if r.ema else "") + (" conditional" if r.conditional else "")
         return (f"npgan {__version__}: {where}arch={r.arch} backend={self.loader.backend} optimizer={r.optimizer} "
                 f"lr={self.gan.opt_G.lr:g} batch={r.batch_size} k={r.k} loss={r.loss} noise={r.noise} "
-                f"epochs={r.epochs} images={len(self.loader.images)}{extras}{ranks} -> {self.folder.path}")
+                f"epochs={r.epochs} images={len(self.loader.images)}{self.shape()}{extras}{ranks} -> {self.folder.path}")
+
+    def shape(self):
+        """' shape=8x8' (the data's image shape, or ' dim=2' for vectors) except for MNIST's 28x28 default."""
+        if self.recipe.image_shape is None:
+            return f" dim={self.recipe.data_dim}"
+        return "" if self.recipe.image_shape == (28, 28) else f" shape={'x'.join(map(str, self.recipe.image_shape))}"
