@@ -1,7 +1,7 @@
 """Generator averaging (npgan.gan.ema, --ema): the average after known updates equals the hand computation, on
 every backend; a trainer updates it after every G step; the averaged G's BatchNorm statistics are
 re-estimated through its weights; run checkpoints keep it
-(layout npgan-run-2, run-1 still read); load_generator returns it, or the raw G when asked; bad decays
+(layout npgan-run-3, run-1 and run-2 still read); load_generator returns it, or the raw G when asked; bad decays
 are refused at the edge."""
 import types
 
@@ -98,7 +98,7 @@ def test_a_checkpoint_round_trip_keeps_the_average_and_load_generator_returns_it
         trainer.iteration(real)
     path = _save(tmp_path, trainer, recipe)
     state = load_checkpoint(path)
-    assert state["layout"] == "npgan-run-2" and float(state["ema"]["decay"]) == 0.9
+    assert state["layout"] == checkpoints.LAYOUT and float(state["ema"]["decay"]) == 0.9
     fresh = _trainer()
     loader = Batches(np.zeros((16, 784), np.float32), batch_size=8)
     checkpoints.load_run_checkpoint(path).restore(fresh, loader)

@@ -3,8 +3,12 @@ draws both with the same library calls and a few options).
 
     npgan-figures --figure2 runs/mnist/latest.npz --out figure2.png   # + the memorisation number
     npgan-figures --figure3 runs/mnist/latest.npz --rows 8 --steps 10 --seed 0 --out figure3.png
+    npgan-figures --figure2 runs/mine/latest.npz --data moved/images/   # a run on your files, moved since
 
-The figures are npgan.evaluation.figures'; the memorisation number npgan.evaluation.memorisation's.
+Any checkpoint of npgan-train: the figures draw at its image shape (grey or colour) and, for a conditional
+run, with its classes; Figure 2 finds the run's training images from the checkpoint
+(npgan.evaluation.realdata). The figures are npgan.evaluation.figures'; the memorisation number
+npgan.evaluation.memorisation's.
 """
 import sys
 
@@ -14,10 +18,11 @@ from npgan import backend as B
 from npgan import viz
 from npgan.checkpoint import CheckpointError
 from npgan.cli.console import ArgumentParser, run_command
+from npgan.data import DataError
 from npgan.data.mnist import MnistFormatError, MnistNotFoundError
 from npgan.evaluation.figures import _backend, figure2, figure3, line_digits
-from npgan.evaluation.memorisation import (DataError, Memorisation, format_memorisation, heldout_digits,
-                                           training_images)
+from npgan.evaluation.memorisation import Memorisation, format_memorisation, heldout_images, training_images
+from npgan.evaluation.realdata import class_noun, run_data
 from npgan.evaluation.report import MAX_SAMPLES, MIN_SAMPLES
 from npgan.gan.sampling import sample
 from npgan.settings import SettingError, check_int, check_output_file
@@ -44,19 +49,21 @@ def build_parser():
                                              f"(default 10)")
     p.add_argument("--endpoints", metavar="NPY", help="Figure 3: a .npy of shape (rows, 2, z_dim): each row's z1 "
                                                       "and z2 (default: drawn from the prior with --seed)")
-    p.add_argument("--digit", type=int, choices=range(10), metavar="D",
-                   help="for a --conditional run: draw digit D only (default: Figure 2 row i is digit i, each "
-                        "Figure 3 line is drawn as every digit)")
+    p.add_argument("--digit", type=int, metavar="D",
+                   help="for a --conditional run: draw class D only, one of its classes 0..C-1 (default: Figure 2 "
+                        "row i is class i, each Figure 3 line is drawn as every class)")
     p.add_argument("--n", type=int, help=f"Figure 2: samples (and test digits) behind the memorisation number, "
                                          f"{MIN_SAMPLES}-{MAX_SAMPLES} (default 10000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the samples / line endpoints (default 0)")
     p.add_argument("--backend", choices=B.BACKENDS, help="array backend (default: $NPGAN_BACKEND, else numpy)")
-    p.add_argument("--data-dir", help="Figure 2: folder with the MNIST IDX files the run trained on (default: "
-                                      "$NPGAN_DATA_DIR, the cache, a download)")
+    p.add_argument("--data-dir", help="Figure 2: folder with the IDX files the run trained on (default: the folder "
+                                      "the run read, else $NPGAN_DATA_DIR for MNIST, the cache, a download)")
+    p.add_argument("--data", metavar="PATH", help="Figure 2, a run on your own files: where they are now (default: "
+                                                  "the path the run recorded)")
     return p
 
 
-FIGURE_FLAGS = {"figure2": ("cols", "n", "data_dir"), "figure3": ("steps", "endpoints")}
+FIGURE_FLAGS = {"figure2": ("cols", "n", "data_dir", "data"), "figure3": ("steps", "endpoints")}
 
 
 def check_arguments(args):
@@ -106,24 +113,33 @@ def make_figure(args):
     if args.digit is not None and not recipe.conditional:
         raise SettingError("digit", f"{checkpoint} holds an unconditional generator: --digit needs a run trained "
                                     f"with --conditional")
+    if args.digit is not None and not 0 <= args.digit < recipe.n_classes:
+        raise SettingError("digit", f"invalid choice: {args.digit} (the run's classes are 0..{recipe.n_classes - 1})")
+    if recipe.image_shape is None:
+        raise CheckpointError(f"{checkpoint} holds a generator of {recipe.data_dim}-vectors, not of images (its run "
+                              f"had no image shape): Figures 2 and 3 draw images")
     if args.figure3:
-        return _figure3(args, out, recipe)
-    train = training_images(saved, args.data_dir)  # the run's images, or DataError, before any sampling
+        return _figure3(args, out, saved)
+    real = run_data(saved, args.data_dir, args.data)
+    train = training_images(saved, real=real)  # the run's images, or DataError, before any sampling
     n = args.n or 10000
-    heldout = heldout_digits(n, args.data_dir)
+    heldout = heldout_images(real, n)
     if len(heldout) < n:
-        print(f"note: the test data hold {len(heldout)} digits: the memorisation number compares {n} samples "
+        print(f"note: the test data hold {len(heldout)} {real.noun}: the memorisation number compares {n} samples "
               f"with all of them")
     G, _ = load_generator(checkpoint, args.backend)
     memorise = Memorisation(train, heldout, _backend(G))
     number = memorise(sample(G, n, recipe, seed=args.seed))  # evaluate.py --memorisation's samples
-    figure2(G, recipe, memorise.train, out, args.rows or 10, args.cols or 5, args.seed, number, args.digit)
+    figure2(G, recipe, memorise.train, out, args.rows or 10, args.cols or 5, args.seed, number, args.digit,
+            real.noun)
     print(f"wrote {out}")
-    print(format_memorisation(number, memorise.sanity))
+    print(format_memorisation(number, memorise.sanity, real.noun))
     return 0
 
 
-def _figure3(args, out, recipe):
+def _figure3(args, out, saved):
+    recipe, name = saved.recipe, saved.data.get("dataset", "mnist")
+    classes, one = class_noun(name), class_noun(name, 1)
     steps = args.steps or 10
     digits = line_digits(recipe, args.digit)
     per_line = 1 if digits is None else len(digits)  # grid rows per line
@@ -131,17 +147,17 @@ def _figure3(args, out, recipe):
     lines = len(endpoints) if endpoints is not None else args.rows or (1 if per_line > 1 else 8)
     if lines * per_line > MAX_ROWS:
         raise SettingError("endpoints" if endpoints is not None else "rows",
-                           f"{lines} lines drawn as each of the 10 digits make {lines * per_line} grid rows; at most "
-                           f"{MAX_ROWS // per_line} lines (or one digit with --digit)")
+                           f"{lines} lines drawn as each of the {per_line} {classes} make {lines * per_line} grid "
+                           f"rows; at most {MAX_ROWS // per_line} lines (or one {one} with --digit)")
     G, _ = load_generator(args.figure3, args.backend)
     figure3(G, recipe, out, lines, steps, args.seed, endpoints, args.digit)
-    drawn = "" if digits is None else f", each drawn as digit {args.digit}" if args.digit is not None else \
-        ", each drawn as the digits 0-9"
+    drawn = "" if digits is None else f", each drawn as {one} {args.digit}" if args.digit is not None else \
+        f", each drawn as the {classes} 0-{recipe.n_classes - 1}"
     print(f"wrote {out}: {lines} line{'s' if lines > 1 else ''} in z space, {steps} steps each{drawn}")
     return 0
 
 
-USER_ERRORS = (CheckpointError, DataError, MnistNotFoundError, MnistFormatError)
+USER_ERRORS = (CheckpointError, DataError, MnistNotFoundError, MnistFormatError)  # one line, exit 1
 
 
 def main(argv=None):

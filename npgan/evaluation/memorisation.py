@@ -1,23 +1,21 @@
 """Does a generator copy its training images? The memorisation number, and the nearest-neighbour search
 behind it and behind Figure 2 (npgan.evaluation.figures); evaluate.py --memorisation reports the same number.
 
-    median_i min_j ‖g_i − x_j‖  /  median_i min_j ‖t_i − x_j‖      (g: samples, x: training images, t: test digits)
+    median_i min_j ‖g_i − x_j‖  /  median_i min_j ‖t_i − x_j‖      (g: samples, x: training images, t: test images)
 
-about 1 when samples are no closer to the training set than new digits of the same distribution are, near
-0 when the model replays training images. The training images must be the ones the run trained on:
-`training_images` finds them and refuses data that hold another number of them (DataError).
+about 1 when samples are no closer to the training set than new images of the same distribution are, near
+0 when the model replays training images. It works on any data (any width D). The training images must be
+the ones the run trained on: `training_images` finds them (npgan.evaluation.realdata: a run on your own
+files is compared with the four fifths of them that are not held out) and refuses data that hold another
+number of them, or have another checksum (DataError).
 """
 import numpy as np
 
 from npgan import backend as B
-from npgan.data.mnist import load_mnist
+from npgan.evaluation.realdata import RunDataError, run_data
 
 MIN_HELDOUT = 2  # the sanity check compares the even held-out rows with the odd ones
-
-
-class DataError(ValueError):
-    """The MNIST data at hand cannot give the memorisation number of a run: they are not the images it was
-    trained on (another number of them), or hold too few test digits."""
+DataError = RunDataError  # the data at hand are not the run's, or hold too few test images
 
 
 def nearest_neighbours(queries, references, query_block=1024, reference_block=8192):
@@ -59,7 +57,7 @@ def nearest_neighbours(queries, references, query_block=1024, reference_block=81
 class Memorisation:
     """The memorisation number of sample sets against one training set, with the held-out side computed once.
 
-    train: the images the run trained on (N, 784); heldout: real digits it never saw (the test set, at least
+    train: the images the run trained on (N, D); heldout: real images it never saw (the test set, at least
     MIN_HELDOUT), on any backend (moved to `backend` once). Calling it on samples returns a dict of floats:
     ratio (median sample distance / median held-out distance), median_samples, median_heldout, n_samples,
     n_heldout, n_train. `self.sanity` is the same number for the held-out digits themselves, the even rows
@@ -87,36 +85,33 @@ class Memorisation:
         return self._report(distances, self.median_heldout)
 
 
-def training_images(saved, data_dir=None):
+def training_images(saved, data_dir=None, real=None):
     """The images the run of `saved` (an npgan.training.checkpoints.RunCheckpoint) trained on: the first
-    recipe.train_images of the MNIST training split (all of it when None), once each (the offline subset
-    too, which the run repeats within an epoch). DataError when they are not as many as the run recorded:
-    the data here are not the run's (it says where the run's came from)."""
-    split = load_mnist("train", data_dir=data_dir)
-    limit = saved.recipe.train_images
-    images = split.images[:limit] if limit else split.images
-    recorded = saved.images  # None for files of npgan 0.2: nothing to compare
-    repeated = split.is_subset and recorded is not None and recorded % len(images) == 0
-    if recorded is not None and recorded != len(images) and not repeated:
-        source = saved.data.get("path") or saved.data.get("source")
-        raise DataError(f"{saved.path} was trained on {recorded} images{f' from {source}' if source else ''}, but the "
-                        f"MNIST training data here ({split.path}) give {len(images)}: pass the run's data with "
-                        f"--data-dir")
-    return images
+    recipe.train_images of its training split (all of it when None), once each (the offline MNIST subset
+    too, which the run repeats within an epoch). `real`: the run's data when already found
+    (npgan.evaluation.realdata.run_data(saved, data_dir) otherwise). DataError when they are not the run's:
+    another number of images (it says where the run's came from), or another checksum."""
+    return (real or run_data(saved, data_dir)).run_images(saved)
+
+
+def heldout_images(real, n):
+    """The first n test images of `real` (all there are when fewer: the caller says so), at least MIN_HELDOUT."""
+    if len(real.test_x) < MIN_HELDOUT:
+        raise DataError(f"the test data here ({real.path}) hold {len(real.test_x)} {real.noun[:-1]}: the "
+                        f"memorisation number needs at least {MIN_HELDOUT}")
+    return real.test_x[:n]
 
 
 def heldout_digits(n, data_dir=None):
-    """The first n test digits (all there are when fewer: the caller says so), at least MIN_HELDOUT."""
-    test = load_mnist("test", data_dir=data_dir)
-    if len(test.images) < MIN_HELDOUT:
-        raise DataError(f"the MNIST test data here ({test.path}) hold {len(test.images)} digit: the memorisation "
-                        f"number needs at least {MIN_HELDOUT}")
-    return test.images[:n]
+    """MNIST's first n test digits: heldout_images of MNIST from `data_dir`."""
+    from npgan.evaluation.realdata import load_real_data
+    return heldout_images(load_real_data("mnist", data_dir), n)
 
 
-def format_memorisation(number, sanity=None):
-    """One line: the ratio, its two medians, and (when given) the held-out digits' own ratio."""
+def format_memorisation(number, sanity=None, noun="digits"):
+    """One line: the ratio, its two medians, and (when given) the held-out images' own ratio; `noun` names
+    them ("digits" for MNIST, "images")."""
     line = (f"memorisation: {number['ratio']:.3f} (median distance to the nearest of {number['n_train']} training "
             f"images: {number['median_samples']:.3f} for {number['n_samples']} samples, "
-            f"{number['median_heldout']:.3f} for {number['n_heldout']} test digits)")
-    return line + (f"; test digits, even vs odd: {sanity['ratio']:.3f}" if sanity else "")
+            f"{number['median_heldout']:.3f} for {number['n_heldout']} test {noun})")
+    return line + (f"; test {noun}, even vs odd: {sanity['ratio']:.3f}" if sanity else "")

@@ -19,14 +19,19 @@ paper's GAN 225), and the estimate is biased low at any practical M. We report i
 paper's only quantitative result, so that our numbers sit beside its Table 1 — not as evidence of
 quality. FID, the classifier score and mode coverage below are the measures to read first.
 
-Classifier-based metrics use npgan's own MNIST classifier (npgan.evaluation.classifier) — its penultimate-layer
-features (F = 256) and its class probabilities p(y|x):
+Classifier-based metrics use npgan's own classifier of the dataset judged (npgan.evaluation.classifier: an MLP
+trained on that dataset's training split) — its penultimate-layer features (F = 256) and its class
+probabilities p(y|x) over the dataset's C classes:
 
 * FID  ‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁Σ₂)^½)  between Gaussians fitted to the features of samples and of
   the test set (Heusel et al. 2017, with this MLP in place of Inception: comparable only with itself).
-* classifier score  exp(E_x KL(p(y|x) ‖ p(y))), between 1 and 10 (Salimans et al. 2016's Inception score).
-* mode coverage  how many of the 10 classes get at least `min_fraction` (2 %, a fifth of a fair share) of
-  the samples' predicted labels, and the entropy of that histogram (ln 10 = 2.303 nats when uniform).
+* classifier score  exp(E_x KL(p(y|x) ‖ p(y))), between 1 and C (Salimans et al. 2016's Inception score).
+* mode coverage  how many of the C classes get at least `min_fraction` (2 %, a fifth of a fair share for
+  MNIST's 10) of the samples' predicted labels, and the entropy of that histogram (ln C nats when uniform:
+  ln 10 = 2.303).
+
+The real side of every comparison (validation and test images, the classifier) is an :class:`Evaluator`
+of the dataset a run trained on (npgan.evaluation.realdata says how each is split); Parzen needs no labels.
 """
 import math
 
@@ -170,53 +175,70 @@ def classifier_metrics(features, probs, reference_stats, min_fraction=MIN_FRACTI
             **mode_coverage(xp.argmax(probs, axis=1), probs.shape[1], min_fraction)}
 
 
-# --- the MNIST protocol ------------------------------------------------------------------------------------
+# --- the protocol, on any dataset ---------------------------------------------------------------------------
 
 class TooFewDigits(ValueError):
-    """The MNIST data at hand hold too few validation or test digits for the metrics' references."""
+    """The data at hand hold too few validation or test images for the metrics' references."""
 
 
-class MnistEvaluator:
-    """Everything the metrics compare against, loaded once: the MNIST test set and its classifier feature
-    statistics, the validation slice (train 50,000–60,000), and the classifier (npgan.evaluation.classifier).
+class Evaluator:
+    """Everything the metrics compare against, loaded once, for one dataset (`real`, an
+    npgan.evaluation.realdata.RealData): its test split and their classifier feature statistics, the
+    validation images, and the classifier of that dataset (npgan.evaluation.classifier: trained on its
+    training split, cached under its name and checksum). Data without labels have no classifier
+    (`classifier` None): classifier_metrics then returns {} and Parzen and memorisation still work.
 
-    Real-data references ("how good would real digits look through the same metrics"):
+    Real-data references ("how good would real images look through the same metrics"):
     classifier metrics of n validation images (the classifier never saw them), and the Parzen estimate
-    of a KDE on n training images from 0–50,000 (disjoint from the validation images that choose σ).
+    of a KDE on n training images (disjoint from the validation images that choose σ).
     """
 
-    def __init__(self, data_dir=None, backend="numpy", classifier=None, classifier_path=None, log=None):
+    def __init__(self, real, backend="numpy", classifier=None, classifier_path=None, log=None):
         from npgan.evaluation.classifier import load_or_train_classifier, provenance
-        from npgan.data import load_mnist, train_validation_split
-        self.backend = B.resolve_backend(backend)
-        split = load_mnist("train", data_dir=data_dir)
-        self.data_source = split.source
-        (self.train_x, _), (self.val_x, _) = train_validation_split(*split)
-        self.test_x, self.test_y = load_mnist("test", data_dir=data_dir)
+        from npgan.evaluation.realdata import display_name
+        self.real, self.backend = real, B.resolve_backend(backend)
+        self.data_source = real.source
+        self.train_x, self.val_x, self.test_x, self.test_y = real.fit_x, real.val_x, real.test_x, real.test_y
         if min(len(self.val_x), len(self.test_x)) < MIN_DIGITS:  # checked before a classifier is trained
-            raise TooFewDigits(f"the MNIST data here ({split.path}) give {len(self.val_x)} validation and "
-                               f"{len(self.test_x)} test digits; the metrics need at least {MIN_DIGITS} of each")
-        self.classifier = classifier or load_or_train_classifier(classifier_path, data_dir, self.backend,
-                                                                 log=log, full_data=not split.is_subset)
-        self.provenance = provenance(self.classifier)
-        test_features, test_probs = self.classifier.embed(self.test_x)
-        self.test_accuracy = float((test_probs.argmax(axis=1) == self.test_y).mean())
-        self.test_stats = gaussian_stats(test_features)
+            raise TooFewDigits(f"the {display_name(real.name)} data here ({real.path}) give {len(self.val_x)} "
+                               f"validation and {len(self.test_x)} test {real.noun}; the metrics need at least "
+                               f"{MIN_DIGITS} of each")
+        self.classifier, self.test_accuracy, self.test_stats = None, None, None
+        self.provenance = f"none: {display_name(real.name)} has no labels (no FID, classifier score or coverage)"
+        if real.labelled:
+            self.classifier = classifier or load_or_train_classifier(classifier_path, backend=self.backend, log=log,
+                                                                     real=real)
+            self.provenance = provenance(self.classifier)
+            test_features, test_probs = self.classifier.embed(self.test_x)
+            self.test_accuracy = float((test_probs.argmax(axis=1) == self.test_y).mean())
+            self.test_stats = gaussian_stats(test_features)
 
     def classifier_metrics(self, images):
-        """FID against the test set, classifier score and mode coverage of images (N, 784) in [0, 1]."""
+        """FID against the test set, classifier score and mode coverage of images (N, D) in [0, 1]; {}
+        without a classifier (data without labels)."""
+        if self.classifier is None:
+            return {}
         return classifier_metrics(*self.classifier.embed(images), self.test_stats)
 
     def parzen(self, images, n_validation=PAPER_VALIDATION_SIZE, n_test=None, sigmas=PAPER_SIGMAS):
-        """The paper's Parzen protocol for images (M, 784), on this evaluator's backend."""
+        """The paper's Parzen protocol for images (M, D), on this evaluator's backend."""
         def move(a):
             return B.to_device(np.ascontiguousarray(a, dtype=np.float32), self.backend)
         return parzen_estimate(move(images), move(self.val_x[:n_validation]), move(self.test_x[:n_test]),
                                sigmas)
 
     def reference_images(self, n, seed=0, parzen=False):
-        """n real images the metric never saw: the validation slice (classifier metrics), or a seeded
-        choice from training images 0–50,000 (Parzen)."""
+        """n real images the metric never saw: the validation images (classifier metrics), or a seeded
+        choice from the classifier's training images (Parzen)."""
         pool = self.train_x if parzen else self.val_x
         rng = np.random.default_rng(seed)
         return pool[np.sort(rng.choice(len(pool), size=min(n, len(pool)), replace=False))]
+
+
+class MnistEvaluator(Evaluator):
+    """The Evaluator of MNIST (from `data_dir`, else where npgan.data.load_mnist looks): validation images
+    50,000–60,000 of the training split, the 10,000 test digits, MNIST's classifier."""
+
+    def __init__(self, data_dir=None, backend="numpy", classifier=None, classifier_path=None, log=None):
+        from npgan.evaluation.realdata import load_real_data
+        super().__init__(load_real_data("mnist", data_dir), backend, classifier, classifier_path, log)
