@@ -55,6 +55,7 @@ class GeneratorAverage:
         self.averaged = copy.deepcopy(G).eval()
         self.averaged._release_caches()
         self.updates = 0
+        self.standing_updates = None  # the `updates` at which the BatchNorm statistics were last re-estimated
 
     def _pairs(self):
         for (_, avg), (_, live) in zip(self.averaged.named_parameters(), self.G.named_parameters()):
@@ -75,12 +76,23 @@ class GeneratorAverage:
         """The saved average and count; the decay stays this object's (a resume may change it)."""
         self.averaged.load_state_dict(state["G"])
         self.updates = int(state["updates"])
+        self.standing_updates = None
+
+    def standing(self, draw):
+        """The averaged G, in eval mode, with BatchNorm statistics re-estimated through its weights
+        (:func:`standing_statistics`; draw(m, rng) gives its inputs) — once per update: the estimate is
+        seeded, so asking again before the next update gives the same bits and costs nothing."""
+        if self.standing_updates != self.updates:
+            standing_statistics(self.averaged, draw)
+            self.standing_updates = self.updates
+        return self.averaged.eval()
 
     def restart(self):
         """θ̄ ← θ: the average starts again from G's current weights (averaging switched on mid-run)."""
         for average, param in self._pairs():
             average[...] = param
         self.updates = 0
+        self.standing_updates = None
 
 
 

@@ -21,7 +21,6 @@ import numpy as np
 from npgan import backend as B
 from npgan import viz
 from npgan.gan.conditional import concat_forward, grid_labels, one_hot
-from npgan.gan.ema import standing_statistics
 from npgan.gan.sampling import recipe_noise, sample
 from npgan.gan.trainer import RECORD_FIELDS, sample_noise
 from npgan.training.checkpoints import save_run_checkpoint
@@ -170,10 +169,12 @@ class SampleGrid(Extension):
 
 
 class PlotCurves(Extension):
-    """curves.png every epoch: the losses, D(x) and D(G(z)) of `log`'s rows over the iterations."""
+    """curves.png every `every` epochs and at the last (with the sample grids: drawing them costs about a
+    third of a second, which an epoch of small data may not take): the losses, D(x) and D(G(z)) of `log`'s
+    rows over the iterations."""
 
-    def __init__(self, log):
-        self.log = log
+    def __init__(self, log, every=1):
+        self.log, self.trigger = log, Trigger("epoch", every=every, last=True)
 
     def __call__(self, trainer):
         viz.plot_curves(self.log.rows, trainer.folder.file("curves.png"))
@@ -206,5 +207,6 @@ class Snapshot(Extension):
 
 
 def standing_average(trainer):
-    """The averaged generator with its BatchNorm statistics re-estimated through its weights (npgan.gan.ema)."""
-    return standing_statistics(trainer.gan.ema.averaged, recipe_noise(trainer.recipe))
+    """The averaged generator with its BatchNorm statistics re-estimated through its weights (npgan.gan.ema),
+    once per update of the average: the grid and the checkpoints of one epoch's end share it."""
+    return trainer.gan.ema.standing(recipe_noise(trainer.recipe))

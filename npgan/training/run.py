@@ -39,7 +39,7 @@ class RunConfig:
     out: str = "runs/mnist"
     seed: int = None               # None: 0 for a new run, the stored seed on resume
     log_every: int = 20            # iterations between log flushes (one device sync each)
-    sample_every: int = 1          # epochs between sample grids (the last epoch always gets one)
+    sample_every: int = 1          # epochs between sample grids and curves (the last epoch always gets them)
     checkpoint_every: int = 5      # epochs between ckpt_epochNNN.npz (latest.npz: every epoch)
     progress: bool = True          # a tqdm bar per epoch, when tqdm is installed
     overwrite: bool = False        # replace a run already in `out`
@@ -111,7 +111,7 @@ def train(recipe, images, config=None, *, backend=None, resume=None, changes=Non
         if config.log_grad_norms:
             trainer.extend(GradientFlow())
         trainer.extend(SampleGrid(seed, every=config.sample_every))
-        trainer.extend(PlotCurves(log_report))
+        trainer.extend(PlotCurves(log_report, every=config.sample_every))
         trainer.extend(Snapshot(seed, every=config.checkpoint_every, data=data))
         return trainer.run()
     finally:
