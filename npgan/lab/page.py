@@ -76,6 +76,7 @@ function draw2d(f) {
   oc.putImageData(img, 0, 0);
   pc.imageSmoothingEnabled = true;
   pc.drawImage(off, sx(LO), sy(HI), sx(HI) - sx(LO), sy(LO) - sy(HI));
+  pc.save(); pc.beginPath(); pc.rect(sx(LO), sy(HI), sx(HI) - sx(LO), sy(LO) - sy(HI)); pc.clip();
   pc.strokeStyle = "rgba(40,40,40,0.45)"; pc.lineWidth = 0.8;
   for (const line of f.gmap) {
     pc.beginPath();
@@ -87,6 +88,7 @@ function draw2d(f) {
   pc.strokeStyle = "#111"; pc.lineWidth = 1.1;
   f.fake.forEach((p, i) => arrow(pc, sx(p[0]), sy(p[1]), sx(p[0] - s * f.gx[i][0]), sy(p[1] - s * f.gx[i][1])));
   for (const p of f.fake) dot(pc, sx(p[0]), sy(p[1]), 2.6, "#7b3294", "#fff");
+  pc.restore();
   pc.strokeStyle = "#888"; pc.strokeRect(sx(LO), sy(HI), sx(HI) - sx(LO), sy(LO) - sy(HI));
   pc.fillStyle = "#333"; pc.font = "11px sans-serif";
   pc.fillText(LO.toFixed(1), sx(LO) - 8, H - 12); pc.fillText(HI.toFixed(1), sx(HI) - 12, H - 12);
