@@ -15,7 +15,9 @@ digits = ["scikit-learn>=1.0"]
 # The notebooks (notebooks/*.py, jupytext percent format) and their CI run: ipykernel installs the "python3"
 # kernelspec into the environment itself, which is the kernel nbclient starts.
 notebooks = ["jupytext>=1.14", "nbclient>=0.7", "nbformat>=5.7", "ipykernel>=6.0"] + examples
-lab = ["jupyterlab>=4"] + notebooks  # to open them: jupytext makes JupyterLab open the .py sources as notebooks
+# The GAN lab (npgan.lab): ipywidgets for its controls, ipympl for its live figure (without ipympl it redraws a PNG)
+lab_widgets = ["ipywidgets>=8", "ipympl>=0.9"]
+lab = ["jupyterlab>=4"] + lab_widgets + notebooks  # to open them: jupytext makes JupyterLab open the .py sources
 # tests/test_cuda_compile.py compiles every CUDA kernel with NVRTC, no GPU needed (npgan/testing/nvrtc.py).
 # CuPy 14 (>=14,<15): that module calls CuPy's private kernel-source generators as CuPy 14 defines them, and
 # CuPy 14 finds NVIDIA's pip wheels by itself (13.6 does not): libnvrtc in nvidia-cuda-nvrtc-cu12, and the CUDA
@@ -35,7 +37,7 @@ setup(
         "notebooks": notebooks,
         "lab": lab,
         # CI runs the notebooks, MPI, and the real 8×8 digits file
-        "test": ["pytest>=7", "hypothesis>=6.60", "scipy>=1.9"] + notebooks + mpi + digits,
+        "test": ["pytest>=7", "hypothesis>=6.60", "scipy>=1.9"] + notebooks + lab_widgets + mpi + digits,
         "gpu": ["cupy-cuda12x>=12"],
         "gpu-check": gpu_check,
         "mpi": mpi,

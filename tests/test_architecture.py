@@ -10,6 +10,7 @@ a circle. A failure names the offending pair.
     distributed distributed/                            (Algorithm 1 over MPI ranks)
     training    training/                               (the run: folders, checkpoints, the loop)
     evaluation  evaluation/                             (metrics, classifier, figures of a trained G)
+    lab         lab/                                    (the interactive lab and its recorded page)
     course      course/                                 (the notebooks' exercises and grader: they check
                                                          answers against every layer below)
     cli         cli/                                    (every command line; nothing imports it)
@@ -35,6 +36,7 @@ LAYERS = [
     ("distributed", [["distributed"]]),
     ("training", [["training"]]),
     ("evaluation", [["evaluation"]]),
+    ("lab", [["lab"]]),
     ("course", [["course"]]),
     ("cli", [["cli"]]),
 ]

@@ -14,6 +14,7 @@ from npgan.course.cells import exercise_cells, strip_file, strip_source
 from npgan.course.exercises import ASSIGNMENTS, EXERCISES, POINTS, check, inputs_for, judge, outputs_of
 from npgan.course.grader import grade
 from npgan.course.references import REFERENCES
+from npgan.nn import losses
 
 NOTEBOOKS = os.path.join(os.path.dirname(__file__), "..", "notebooks")
 SOURCES = sorted(glob.glob(os.path.join(NOTEBOOKS, "[0-9][0-9]_*.py")))
@@ -37,7 +38,7 @@ def test_written_questions_have_answers_in_the_teachers_copy_only(tmp_path):
         questions += text.count("(written).**")
         student = strip_source(text)
         assert "BEGIN ANSWER" not in student and "*Your answer:*" in student or "(written)" not in text
-    assert questions == 4
+    assert questions == 5
 
 
 @pytest.mark.parametrize("path", WITH_EXERCISES, ids=os.path.basename)
@@ -103,6 +104,9 @@ WRONG = {  # answers a student hands in, and what the notebook's check says abou
     "frechet_distance": (lambda m1, s1, m2, s2: float((m1 - m2) @ (m1 - m2)), "against npgan.evaluation"),
     "classes_covered": (lambda probs, f: 10, "classes covered, expected"),
     "modes_covered": (lambda s, c, std, n: (8, 1.0), "modes covered, expected"),
+    # the arrows of the lab with their sign flipped: +∂L/∂x, the way G's loss grows
+    "generator_arrows": (lambda D, fake, kind: D.backward(losses.generator_loss(D(fake), kind)[1]),
+                         "central differences"),
 }
 
 

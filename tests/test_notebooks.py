@@ -45,9 +45,9 @@ def _tools():
     return jupytext, nbclient
 
 
-def test_there_are_four_notebooks():
+def test_there_are_five_notebooks():
     assert [os.path.basename(p) for p in SOURCES] == ["01_backprop_by_hand.py", "02_algorithm1_in_1d.py",
-                                                      "03_saturation.py", "04_judging_a_gan.py"]
+                                                      "03_saturation.py", "04_judging_a_gan.py", "05_gan_lab.py"]
 
 
 @pytest.mark.parametrize("source", NOTEBOOKS)

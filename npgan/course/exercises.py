@@ -21,10 +21,11 @@ Written questions are marked by hand (their answers are in the teacher's copy on
 """
 import numpy as np
 
-from npgan.course import backprop_exercises, gan_exercises, measure_exercises
+from npgan.course import backprop_exercises, gan_exercises, lab_exercises, measure_exercises
 from npgan.course.checks import AnswerError, Result, as_arrays, failed, show  # noqa: F401 (Result, show: API)
 
-EXERCISES = {**backprop_exercises.EXERCISES, **gan_exercises.EXERCISES, **measure_exercises.EXERCISES}
+EXERCISES = {**backprop_exercises.EXERCISES, **gan_exercises.EXERCISES, **measure_exercises.EXERCISES,
+             **lab_exercises.EXERCISES}
 ASSIGNMENTS = {  # notebook: {exercise: points}, in the notebook's order
     "01_backprop_by_hand": {"linear_backward": 2, "leaky_relu_backward": 1, "sigmoid_backward": 1, "batchnorm_gx": 2,
                             "two_layer_net": 2},
@@ -32,6 +33,7 @@ ASSIGNMENTS = {  # notebook: {exercise: points}, in the notebook's order
                             "discriminator_backward": 2, "generator_backward": 2, "adam_update": 2,
                             "optimal_discriminator": 1, "virtual_training_criterion": 2},
     "04_judging_a_gan": {"frechet_distance": 2, "classes_covered": 1, "modes_covered": 2},
+    "05_gan_lab": {"generator_arrows": 2},
 }
 NOTEBOOKS = {notebook: tuple(exercises) for notebook, exercises in ASSIGNMENTS.items()}
 POINTS = {name: points for exercises in ASSIGNMENTS.values() for name, points in exercises.items()}

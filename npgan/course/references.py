@@ -61,6 +61,8 @@ REFERENCES = {
     "frechet_distance": metrics.frechet_distance,
     "classes_covered": lambda probs, min_fraction: metrics.mode_coverage(probs.argmax(axis=1), probs.shape[1],
                                                                          min_fraction)["classes_covered"],
+    # the lab's arrows (npgan.lab): G's loss from D's logits, D's backward, the sign flipped
+    "generator_arrows": lambda D, fake, kind: -D.backward(losses.generator_loss(D(fake), kind)[1]),
     "modes_covered": lambda samples, centres, std, min_count: (
         lambda c: (c.modes, c.high_quality))(toy.mode_coverage(samples, centres, std, min_count=min_count)),
 }
