@@ -37,6 +37,7 @@ sys.path.insert(0, str(HERE.parent))
 from harness import positive_int  # noqa: E402
 
 LR, MOMENTUM, IMAGE_DIM, POOL = 0.1, 0.5, 784, 4
+TOP = 25  # other ops listed one by one; the rest summed in one row
 
 # (module, attribute) of every formula the slides iteration calls, as the callers look them up
 ELEMENTWISE = [("npgan.nn.functional", n) for n in (
@@ -232,7 +233,9 @@ def profile_npgan(m, rounds, per_round):
         else:
             row.update(op=f"{k[1]} [{k[2]}]", mb=nbytes / n_iter / 1e6)
         ops.append(row)
-    return {"framework": "npgan", "batch": m, "iteration_ms": statistics.median(plain),
+    from npgan import threads
+    return {"framework": "npgan", "batch": m, "host_threads": threads.host_threads(),
+            "iteration_ms": statistics.median(plain),
             "iteration_ms_q": statistics.quantiles(plain, n=4), "profiled_ms": statistics.median(profiled), "ops": ops}
 
 
@@ -310,13 +313,48 @@ def report(rec):
         print(f"| {r['op']} | {r['calls']:.0f} | {r['gflop']:.3f} | {r['ms']:.3f} | {r['alone_ms']:.3f} | "
               f"{r['ms'] / r['alone_ms']:.2f} |")
     print("\n| other op [shape] | calls | MB moved (≥) | ms | GB/s |\n|---|---|---|---|---|")
-    for r in e:
-        if r["ms"] < 0.01:
-            continue
+    shown = e[:TOP]
+    for r in shown:
         mb = r.get("mb")
         moved, rate = ("", "") if mb is None else (f"{mb:.2f}", f"{mb / r['ms']:.1f}")
         print(f"| {r['op']} | {r['calls']:.0f} | {moved} | {r['ms']:.3f} | {rate} |")
+    if len(e) > TOP:
+        print(f"| the {len(e) - TOP} other ops | | | {sum(r['ms'] for r in e[TOP:]):.3f} | |")
     return {"gemm_ms": gms, "gemm_alone_ms": gal, "other_ms": ems}
+
+
+def _elements(op):
+    """Elements of an op's first array, from its shape text ("relu_forward [128x1024]", "aten::x [[2048, 512], ...]")."""
+    import re
+    m = re.search(r"\[(\d+)x(\d+)\]", op) or re.search(r"\[\[(\d+), (\d+)\]", op)
+    return int(m.group(1)) * int(m.group(2)) if m else 0
+
+
+def model(rec, threads, cores=(2, 8, 16), npgan_grain=None, torch_grain=32768):
+    """A model, not a measurement: the iteration's time on P cores from its profile on `threads`. Products
+    scale perfectly with the cores (optimistic for both frameworks, more so for the small ones); an
+    element-wise op scales with the blocks it is cut into (npgan: threads.count, one block per GRAIN
+    elements; PyTorch: at::parallel_for's grain of 32,768 elements) and was measured cut into the blocks of
+    `threads`; the rest (Python, dispatch, autograd) does not scale."""
+    from npgan import threads as T
+    grain = npgan_grain or T.GRAIN
+    if rec["framework"] == "npgan":  # NPGAN_HOST_THREADS=1: element-wise work on one thread at any count
+        one = rec.get("host_threads") == 1
+        blocks = lambda size, p: 1 if one else max(1, min(p, size // grain))
+    else:
+        blocks = lambda size, p: max(1, min(p, size // torch_grain))
+    out = {}
+    for p in cores:
+        g = e = 0.0
+        for r in rec["ops"]:
+            if r["kind"] == "gemm":
+                g += r["ms"] * threads / p
+            else:
+                size = _elements(r["op"])
+                e += r["ms"] * blocks(size, threads) / blocks(size, p)
+        rest = rec["iteration_ms"] - sum(r["ms"] for r in rec["ops"])
+        out[p] = {"gemm_ms": g, "elementwise_ms": e, "rest_ms": rest, "ms": g + e + rest}
+    return out
 
 
 def main(argv=None):
@@ -339,7 +377,15 @@ def main(argv=None):
             rec = profile_npgan(m, args.rounds, per_round) if fw == "npgan" else \
                 profile_torch(m, args.rounds, per_round, args.threads)
             rec["summary"] = report(rec)
+            rec["model"] = model(rec, args.threads)
             out.append(rec)
+        print(f"\n### A model (not a measurement) of batch {m} on more cores, from the profiles above "
+              f"(products scale perfectly, element-wise ops by their blocks, the rest not at all)\n")
+        print("| framework | cores | products ms | element-wise ms | rest ms | iteration ms |\n|---|---|---|---|---|---|")
+        for rec in out[-len(args.frameworks):]:
+            for p, v in rec["model"].items():
+                print(f"| {rec['framework']} | {p} | {v['gemm_ms']:.2f} | {v['elementwise_ms']:.2f} | "
+                      f"{v['rest_ms']:.2f} | {v['ms']:.2f} |")
     print(f"\nload average {os.getloadavg()}")
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1))
