@@ -146,3 +146,16 @@ def test_cuda_kernels_refuse_host_arrays():
         optim.sgd_momentum_update.cuda(p, 0.1, 0.5, p, p.copy())
     with pytest.raises(TypeError, match="is a CUDA kernel"):
         kernels.ColumnSum("T a", "a", "npgan_test_sum")(np.zeros((2, 2), np.float32))
+
+
+@pytest.mark.parametrize("name, make_args", [c for c in CHECKS if FUNCTIONS[c.values[0]].host is not None])
+def test_host_spellings_give_the_same_bits_cut_in_blocks_or_whole(name, make_args, monkeypatch):
+    """Cut into blocks, every element goes through the same operations in the same order, so a run gives
+    the same bits on any number of threads."""
+    fn = FUNCTIONS[name]
+    whole = _run(fn.host, make_args, np.float32, "numpy", SCRATCH.get(name))
+    monkeypatch.setattr(threads, "GRAIN", 1)
+    monkeypatch.setattr(threads, "_count", 3)
+    cut = _run(fn.host, make_args, np.float32, "numpy", SCRATCH.get(name))
+    for got, want in zip(cut[0] + cut[1], whole[0] + whole[1]):
+        np.testing.assert_array_equal(got, want, err_msg=name)

@@ -7,12 +7,14 @@ first: these are the same formula, rewritten for speed, in two ways:
 
 * fewer passes (BatchNorm: x − μ once, Σ by a column dot product; LeakyReLU without `where`), measured by
   `benchmarks/bench_kernels.py` (benchmarks/RESULTS.md, "Which host spellings pay?");
-* blocks (`npgan.threads.blocks`): element-wise formulas run on row blocks, BatchNorm and the bias gradient
-  on column blocks (their statistics are per column), one block per BLAS thread, each block writing its part
-  of preallocated outputs. Arrays below `threads.GRAIN` elements per block run whole on the calling thread.
-  Measured in the iteration by `benchmarks/profile_ops.py` and `benchmarks/exp_before_after.py`.
+* blocks (`npgan.threads.blocks`): the passes that write an (N, C) array run on row blocks, one block per
+  BLAS thread, each block writing its part of preallocated outputs; arrays below `threads.GRAIN` elements
+  per block run whole on the calling thread. Sums over rows (BatchNorm's statistics, the bias gradient) stay
+  whole, in the formula's order. Measured in the iteration by `benchmarks/profile_ops.py` and
+  `benchmarks/exp_before_after.py`.
 
-The element-wise bodies keep the plain formula's order of operations, so on one block they give its bits.
+Every element is computed by the same operations in the same order whether the array is cut or not, so a
+run gives the same bits on any number of threads (tests/test_any_data.py compares a run with npgan 0.2's).
 """
 from npgan.backend import get_array_module
 from npgan import threads
@@ -44,37 +46,22 @@ def linear_forward(x, W, b):
 
 
 # --- BatchNorm1d ---------------------------------------------------------------------------------------------
-# The statistics are sums over rows: each row block adds up its own rows, and the blocks' sums are added
-# (column blocks would be strided, 4-5× slower in NumPy). Then the normalisation runs on the row blocks.
-
-def _block_sums(fn, x):
-    """Σ over x's row blocks of fn(row slice) (each a (C,) array), added in the blocks' order, so that the
-    same number of threads gives the same bits every run."""
-    parts = {}
-
-    def block(r):
-        parts[0 if r is ... else r.start] = fn(r)
-    _rows(block, x)
-    ordered = [parts[k] for k in sorted(parts)]
-    total = ordered[0]
-    for part in ordered[1:]:
-        total += part
-    return total
-
+# The statistics (sums over rows) are taken whole on the calling thread, in the formula's order: cut into
+# row blocks they would be added in another order (other bits at every thread count), cut into column blocks
+# they are strided (4-5x slower in NumPy). The passes that write (N, C) arrays run on row blocks.
 
 def batchnorm_forward(x, gamma, beta, eps, running_mean, running_var, momentum):
-    """μ from the row blocks' column sums; x − μ written once into x̂ and σ² summed from it block by block
-    (a column dot product, no (N, C) temporary); then x̂ ·= inv_std and y = x̂ γ + β on each block."""
+    """x − μ written once into x̂ (row blocks), σ² by a column dot product of it (no (N, C) temporary), then
+    x̂ ·= inv_std and y = x̂ γ + β (row blocks)."""
     xp = get_array_module(x)
     n = x.shape[0]
+    mean = x.mean(axis=0)
     x_hat, y = xp.empty_like(x), xp.empty_like(x)
-    mean = _block_sums(lambda r: x[r].sum(axis=0), x)
-    mean *= 1.0 / n
 
     def centre(r):
         xp.subtract(x[r], mean, out=x_hat[r])
-        return _column_dot(x_hat[r], x_hat[r])
-    var = _block_sums(centre, x)
+    _rows(centre, x)
+    var = _column_dot(x_hat, x_hat)
     var *= 1.0 / n
     running_mean *= 1.0 - momentum
     running_mean += momentum * mean
@@ -93,12 +80,12 @@ def batchnorm_forward(x, gamma, beta, eps, running_mean, running_var, momentum):
 
 
 def batchnorm_backward(gy, cache, need_gx=True, need_gparams=True):
-    """gbeta = Σgy and ggamma = Σgy x̂ summed block by block (a column dot product), then on each block
-    gx = γ·inv_std·(gy − (gbeta + x̂·ggamma)/N), built in one array."""
+    """gbeta = Σgy and ggamma = Σgy x̂ (a column dot product), then gx = γ·inv_std·(gy − (gbeta + x̂·ggamma)/N)
+    built in one array on row blocks."""
     x_hat, inv_std, gamma = cache
     xp = get_array_module(gy)
-    sums = _block_sums(lambda r: xp.stack([gy[r].sum(axis=0), _column_dot(gy[r], x_hat[r])]), gy)
-    gbeta, ggamma = sums[0], sums[1]
+    gbeta = gy.sum(axis=0)
+    ggamma = _column_dot(gy, x_hat)
     gx = None
     if need_gx:
         inv_n = 1.0 / gy.shape[0]
