@@ -3,7 +3,7 @@
     python benchmarks/profile_ops.py --batch-sizes 128 1024 [--threads 2] [--rounds 7] [--json out.json]
 
 npgan: each matrix product is timed where the iteration performs it (inside linear_forward/backward, one
-perf_counter pair around the `@`), with its layout, shape and FLOPs, beside the same product timed alone
+perf_counter pair around the `@`; the script restates npgan's host linear pair with those timers), with its layout, shape and FLOPs, beside the same product timed alone
 (every product of the iteration once, back to back into preallocated outputs, as gemm_floor.py does: the
 floor). Every other formula the iteration calls (the functions of nn/functional.py, the loss, the optimizer
 update, the concatenation of real and fake, the noise) is timed as one element-wise pass with the bytes it
@@ -101,7 +101,14 @@ def instrument_npgan(timer):
 
     def linear_backward(gy, cache, need_gx=True, need_gW=True, need_gb=True):
         x, W = cache
-        gx = gemm("NT", gy, W.T, gy.shape[0], W.shape[1], W.shape[0]) if need_gx else None
+        gx = None
+        if need_gx and W.shape[1] == 1:  # as nn/host.py's linear_backward: the outer product, broadcast
+            t = time.perf_counter()
+            gx = gy * W[:, 0]
+            timer.add(("ew", "linear gx outer product", _shape(gx)), time.perf_counter() - t,
+                      gx.nbytes + gy.nbytes + W.nbytes)
+        elif need_gx:
+            gx = gemm("NT", gy, W.T, gy.shape[0], W.shape[1], W.shape[0])
         gW = gemm("TN", x.T, gy, x.shape[1], x.shape[0], gy.shape[1]) if need_gW else None
         gb = None
         if need_gb:

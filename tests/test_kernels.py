@@ -23,6 +23,7 @@ def _bn_cache(r, m, w):
 CASES = {  # name -> arguments from r(shape) (host arrays of the dtype under test) and Python scalars
     "linear_forward": lambda r: (r((12, 7)), r((7, 5)), r((5,))),
     "relu_forward": lambda r: (r((12, 33)),),
+    "linear_backward": lambda r: (r((12, 1)), (r((12, 7)), r((7, 1))), True, True, True),  # D's logit layer
     "leaky_relu_backward": lambda r: (r((12, 33)), r((12, 33))),
     "batchnorm_forward": lambda r: (3 * r((12, 7)) + 5, r((7,)), r((7,)), 1e-5, r((7,)), abs(r((7,))), 0.1),
     "batchnorm_backward": lambda r: (r((12, 7)), _bn_cache(r, 12, 7), True, True),
@@ -40,6 +41,8 @@ CASES = {  # name -> arguments from r(shape) (host arrays of the dtype under tes
 # Other argument sets worth their own check: branches inside a spelling.
 EXTRA = {
     "relu_forward": [lambda r: (r(()),), lambda r: (r((5, 4, 3)),)],  # any shape, 0-d included
+    "linear_backward": [lambda r: (r((12, 5)), (r((12, 7)), r((7, 5))), True, True, True),
+                        lambda r: (r((12, 1)), (r((12, 7)), r((7, 1))), True, False, False)],
     "sigmoid_backward": [lambda r: (r((9,)), r((9,)))],
     "batchnorm_backward": [lambda r: (r((12, 7)), _bn_cache(r, 12, 7), False, True),
                            lambda r: (r((12, 7)), _bn_cache(r, 12, 7), True, False)],
@@ -159,3 +162,10 @@ def test_host_spellings_give_the_same_bits_cut_in_blocks_or_whole(name, make_arg
     cut = _run(fn.host, make_args, np.float32, "numpy", SCRATCH.get(name))
     for got, want in zip(cut[0] + cut[1], whole[0] + whole[1]):
         np.testing.assert_array_equal(got, want, err_msg=name)
+
+
+def test_the_outer_product_gives_the_blas_bits():
+    """D's logit layer: gy (N, 1) times Wᵀ (1, D) by broadcasting is the GEMM's own numbers."""
+    rng = np.random.default_rng(3)
+    gy, W = rng.standard_normal((256, 1), np.float32), rng.standard_normal((128, 1), np.float32)
+    np.testing.assert_array_equal(F.linear_backward.host(gy, (None, W), True, False, False)[0], gy @ W.T)

@@ -29,6 +29,7 @@ def linear_forward(x, W, b):
     return y, (x, W)
 
 
+@fused(host=host.linear_backward)
 def linear_backward(gy, cache, need_gx=True, need_gW=True, need_gb=True):
     """gx = gy Wᵀ (N, D_in),  gW = xᵀ gy (D_in, D_out),  gb = Σ_n gy[n] (D_out,), for gy (N, D_out).
     Each product runs only when its gradient is needed (the others are None)."""

@@ -45,6 +45,19 @@ def linear_forward(x, W, b):
     return y, (x, W)
 
 
+def linear_backward(gy, cache, need_gx=True, need_gW=True, need_gb=True):
+    """As the formula, but a one-column W (D's logit layer) gets gx = gy Wᵀ as the outer product it is, a
+    broadcast multiply (one multiplication per element, the BLAS's numbers), instead of a GEMM with K = 1
+    that ran at under 1 GFLOP/s (benchmarks/profile_ops.py)."""
+    x, W = cache
+    if need_gx and W.shape[1] == 1:
+        gx = gy * W[:, 0]
+    else:
+        gx = gy @ W.T if need_gx else None
+    gW = x.T @ gy if need_gW else None
+    return gx, gW, (gy.sum(axis=0) if need_gb else None)
+
+
 # --- BatchNorm1d ---------------------------------------------------------------------------------------------
 # The statistics (sums over rows) are taken whole on the calling thread, in the formula's order: cut into
 # row blocks they would be added in another order (other bits at every thread count), cut into column blocks
