@@ -4,6 +4,8 @@ from one run in which all four workers (npgan and PyTorch of each checkout) take
     python benchmarks/exp_before_after.py --before /path/to/old/checkout [--after .] \\
         --batch-sizes 128 1024 [--repeats 11] [--json out.json]
     python benchmarks/exp_before_after.py --before OLD --npgan-only     # without PyTorch: after / before alone
+    python benchmarks/exp_before_after.py --before . --before-env NPGAN_HOST_THREADS=1 --npgan-only
+                                                                        # one checkout, a setting on and off
 
 Each checkout's own `benchmarks/bench_step.py --child SPEC` times its own code (its npgan, its PyTorch
 reference), with PYTHONPATH pointing at that checkout. The ratio that matters is each checkout's
@@ -32,6 +34,9 @@ def main(argv=None):
     p.add_argument("--threads", type=positive_int, default=os.cpu_count())
     p.add_argument("--npgan-only", action="store_true",
                    help="time npgan alone (no PyTorch needed): only the after / before ratio")
+    p.add_argument("--before-env", nargs="+", default=[], metavar="NAME=VALUE",
+                   help="extra environment of the before checkout's workers (with --before . : the same code "
+                        "under another setting, e.g. NPGAN_HOST_THREADS=1)")
     p.add_argument("--json")
     args = p.parse_args(argv)
     frameworks = ("npgan",) if args.npgan_only else ("npgan", "torch")
@@ -45,6 +50,8 @@ def main(argv=None):
         root = roots[spec["checkout"]]
         env = child_env(args.threads, False)
         env["PYTHONPATH"] = os.pathsep.join([root] + [q for q in [os.environ.get("PYTHONPATH")] if q])
+        if spec["checkout"] == "before":
+            env.update(item.split("=", 1) for item in args.before_env)
         return [sys.executable, str(Path(root) / "benchmarks" / "bench_step.py"), "--child"], env
 
     print(f"load average before: {os.getloadavg()}")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from npgan import backend as B
-from npgan import kernels, optim  # noqa: F401 (ema: its fused update joins kernels.FUSED)
+from npgan import kernels, optim, threads  # noqa: F401 (ema: its fused update joins kernels.FUSED)
 from npgan.gan import ema
 from npgan.nn import functional as F
 from npgan.nn import losses
@@ -21,6 +21,10 @@ def _bn_cache(r, m, w):
 
 
 CASES = {  # name -> arguments from r(shape) (host arrays of the dtype under test) and Python scalars
+    "linear_forward": lambda r: (r((12, 7)), r((7, 5)), r((5,))),
+    "relu_forward": lambda r: (r((12, 33)),),
+    "linear_backward": lambda r: (r((12, 1)), (r((12, 7)), r((7, 1))), True, True, True),  # D's logit layer
+    "leaky_relu_backward": lambda r: (r((12, 33)), r((12, 33))),
     "batchnorm_forward": lambda r: (3 * r((12, 7)) + 5, r((7,)), r((7,)), 1e-5, r((7,)), abs(r((7,))), 0.1),
     "batchnorm_backward": lambda r: (r((12, 7)), _bn_cache(r, 12, 7), True, True),
     "batchnorm_eval_forward": lambda r: (r((12, 7)), r((7,)), r((7,)), r((7,)), abs(r((7,))), 1e-5),
@@ -36,6 +40,10 @@ CASES = {  # name -> arguments from r(shape) (host arrays of the dtype under tes
 }
 # Other argument sets worth their own check: branches inside a spelling.
 EXTRA = {
+    "relu_forward": [lambda r: (r(()),), lambda r: (r((5, 4, 3)),)],  # any shape, 0-d included
+    "linear_backward": [lambda r: (r((12, 5)), (r((12, 7)), r((7, 5))), True, True, True),
+                        lambda r: (r((12, 1)), (r((12, 7)), r((7, 1))), True, False, False)],
+    "sigmoid_backward": [lambda r: (r((9,)), r((9,)))],
     "batchnorm_backward": [lambda r: (r((12, 7)), _bn_cache(r, 12, 7), False, True),
                            lambda r: (r((12, 7)), _bn_cache(r, 12, 7), True, False)],
     "sgd_momentum_update": [lambda r: (r((6, 5)), 0.1, 0.9, r((6, 5)), r((6, 5)), r((6, 5)))],  # with work
@@ -89,9 +97,19 @@ CHECKS = [pytest.param(name, make, id=f"{name}-{i}") for name in sorted(CASES)
           for i, make in enumerate([CASES[name]] + EXTRA.get(name, []))]
 
 
+@pytest.fixture(params=["whole", "blocks"])
+def cut(request, monkeypatch):
+    """"whole": the test's small arrays run on the calling thread; "blocks": three threads, one block per
+    element at most, so every host spelling runs cut in blocks (npgan.threads.blocks)."""
+    if request.param == "blocks":
+        monkeypatch.setattr(threads, "GRAIN", 1)
+        monkeypatch.setattr(threads, "_count", 3)
+    return request.param
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name, make_args", CHECKS)
-def test_each_spelling_matches_the_plain_formula(backend, name, make_args, dtype):
+def test_each_spelling_matches_the_plain_formula(backend, name, make_args, dtype, cut):
     fn = FUNCTIONS[name]
     expected_out, expected_args = _run(fn.plain, make_args, dtype, backend, SCRATCH.get(name))
     tol = dict(rtol=2e-5, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
@@ -131,3 +149,23 @@ def test_cuda_kernels_refuse_host_arrays():
         optim.sgd_momentum_update.cuda(p, 0.1, 0.5, p, p.copy())
     with pytest.raises(TypeError, match="is a CUDA kernel"):
         kernels.ColumnSum("T a", "a", "npgan_test_sum")(np.zeros((2, 2), np.float32))
+
+
+@pytest.mark.parametrize("name, make_args", [c for c in CHECKS if FUNCTIONS[c.values[0]].host is not None])
+def test_host_spellings_give_the_same_bits_cut_in_blocks_or_whole(name, make_args, monkeypatch):
+    """Cut into blocks, every element goes through the same operations in the same order, so a run gives
+    the same bits on any number of threads."""
+    fn = FUNCTIONS[name]
+    whole = _run(fn.host, make_args, np.float32, "numpy", SCRATCH.get(name))
+    monkeypatch.setattr(threads, "GRAIN", 1)
+    monkeypatch.setattr(threads, "_count", 3)
+    cut = _run(fn.host, make_args, np.float32, "numpy", SCRATCH.get(name))
+    for got, want in zip(cut[0] + cut[1], whole[0] + whole[1]):
+        np.testing.assert_array_equal(got, want, err_msg=name)
+
+
+def test_the_outer_product_gives_the_blas_bits():
+    """D's logit layer: gy (N, 1) times Wᵀ (1, D) by broadcasting is the GEMM's own numbers."""
+    rng = np.random.default_rng(3)
+    gy, W = rng.standard_normal((256, 1), np.float32), rng.standard_normal((128, 1), np.float32)
+    np.testing.assert_array_equal(F.linear_backward.host(gy, (None, W), True, False, False)[0], gy @ W.T)

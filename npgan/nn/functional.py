@@ -11,7 +11,8 @@ Each body is the formula, and the reference. Some functions carry a faster spell
 (`@fused`, see npgan/kernels.py): a CUDA spelling that runs on CuPy arrays — one kernel, written in the
 `@fused` line above the formula, or several, in nn/cuda.py (BatchNorm) — and, where the benchmark
 `benchmarks/bench_kernels.py` measured that it pays, a host spelling in nn/host.py that runs on NumPy
-arrays. The tests compare every such spelling with the body below its `@fused` line.
+arrays (fewer passes, and blocks of rows or columns on every core the BLAS uses: npgan.threads.blocks).
+The tests compare every such spelling with the body below its `@fused` line.
 """
 from npgan.backend import get_array_module
 from npgan.kernels import Elementwise, fused
@@ -20,6 +21,7 @@ from npgan.nn import cuda, host
 
 # --- Linear ------------------------------------------------------------------------------------------------
 
+@fused(host=host.linear_forward)
 def linear_forward(x, W, b):
     """y = x W + b.  x (N, D_in), W (D_in, D_out), b (D_out,) -> y (N, D_out); the cache is (x, W)."""
     y = x @ W
@@ -27,6 +29,7 @@ def linear_forward(x, W, b):
     return y, (x, W)
 
 
+@fused(host=host.linear_backward)
 def linear_backward(gy, cache, need_gx=True, need_gW=True, need_gb=True):
     """gx = gy Wᵀ (N, D_in),  gW = xᵀ gy (D_in, D_out),  gb = Σ_n gy[n] (D_out,), for gy (N, D_out).
     Each product runs only when its gradient is needed (the others are None)."""
@@ -110,13 +113,15 @@ def batchnorm_eval_backward(gy, cache, need_gx=True, need_gparams=True):
 
 # --- activations: element-wise, any shape (y, gy and gx shaped like x) ------------------------------------
 
+@fused(host=host.relu_forward)
 def relu_forward(x):
     """y = max(x, 0); the output is all backward needs."""
     y = get_array_module(x).maximum(x, 0.0)
     return y, y
 
 
-@fused(cuda=Elementwise("T gy, T y", "T gx", "gx = y > 0 ? gy : (T)0", "npgan_relu_grad"))
+@fused(cuda=Elementwise("T gy, T y", "T gx", "gx = y > 0 ? gy : (T)0", "npgan_relu_grad"),
+       host=host.relu_backward)
 def relu_backward(gy, y):
     """gx = gy · [y > 0]."""
     return gy * (y > 0)
@@ -130,19 +135,22 @@ def leaky_relu_forward(x, slope):
     return x * k, k
 
 
+@fused(host=host.leaky_relu_backward)
 def leaky_relu_backward(gy, k):
     """gx = gy·k: gy for x > 0, slope·gy otherwise."""
     return gy * k
 
 
-@fused(cuda=Elementwise("T x", "T y", "y = tanh(x * (T)0.5) * (T)0.5 + (T)0.5", "npgan_sigmoid"))
+@fused(cuda=Elementwise("T x", "T y", "y = tanh(x * (T)0.5) * (T)0.5 + (T)0.5", "npgan_sigmoid"),
+       host=host.sigmoid_forward)
 def sigmoid_forward(x):
     """y = σ(x) = 1/(1 + e^−x), computed as tanh(x/2)/2 + 1/2, which never overflows."""
     y = get_array_module(x).tanh(x * 0.5) * 0.5 + 0.5
     return y, y
 
 
-@fused(cuda=Elementwise("T gy, T y", "T gx", "gx = gy * y * ((T)1 - y)", "npgan_sigmoid_grad"))
+@fused(cuda=Elementwise("T gy, T y", "T gx", "gx = gy * y * ((T)1 - y)", "npgan_sigmoid_grad"),
+       host=host.sigmoid_backward)
 def sigmoid_backward(gy, y):
     """gx = gy · y (1 − y)."""
     return gy * y * (1.0 - y)
